@@ -1,0 +1,1 @@
+"""Forecasts: PV (pvlib), load, EV sessions and demand-response baselines."""

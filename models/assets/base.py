@@ -1,0 +1,157 @@
+"""What every asset type provides, and the typed handler the registry holds.
+
+An asset type is one module with:
+
+- a pydantic spec (its part of the park file),
+- ``resolve``: validate the spec against the horizon and turn it into numeric data,
+- ``build``: add its variables and constraint families to its own pyomo block and return the
+  terms it contributes to the park (net power into the park bus, cost components); it never
+  touches the park power balance,
+- ``extract``: its schedule columns from a solved block,
+- ``costs``: its cost components recomputed from those columns (independently of pyomo),
+- ``verify``: physical checks of those columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+import pyomo.environ as pyo
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.errors import InputProblem
+from models.timegrid import TimeGrid
+
+# '.' separates asset id and quantity in schedule columns, so ids may not contain it.
+ASSET_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_\-]*$"
+
+Columns = dict[str, np.ndarray]
+Timestamp = str | dt.datetime
+
+
+class AssetSpecBase(BaseModel):
+    """Fields common to every asset."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    id: str = Field(pattern=ASSET_ID_PATTERN, max_length=64)
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class SubsidyRule:
+    """The storage discharge reward (Changzhou 常政办发〔2024〕32号 §三(二)).
+
+    Parameters
+    ----------
+    rate_yuan_per_kwh : float
+        Reward per kWh discharged [yuan/kWh].
+    min_power_kw : float
+        Minimum station power to qualify [kW].
+    months : int
+        Number of months the reward is paid, starting the month after grid connection.
+    """
+
+    rate_yuan_per_kwh: float
+    min_power_kw: float
+    months: int
+
+
+@dataclass(frozen=True)
+class ResolveContext:
+    """Everything an asset needs to turn its spec into numbers."""
+
+    grid: TimeGrid
+    base_dir: Path
+    latitude_deg: float
+    longitude_deg: float
+    load_kw: np.ndarray
+    subsidy: SubsidyRule
+
+
+@dataclass
+class AssetResult:
+    """An asset's part of a solved schedule.
+
+    Parameters
+    ----------
+    columns : dict of quantity name to array
+        One value per step, units in the name (``charge_kw``, ``soc_kwh``).
+    net_kw : numpy.ndarray
+        Net power into the park bus per step [kW], as in the power balance.
+    records : list of dict
+        Per-item detail that is not a time series (EV sessions, job starts).
+    """
+
+    columns: Columns
+    net_kw: np.ndarray
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AssetTerms:
+    """What an asset block contributes to the park model.
+
+    Parameters
+    ----------
+    net_kw : pyomo indexed expression
+        Net power into the park bus per step [kW] (generation and discharge positive,
+        consumption negative).
+    costs_yuan : mapping of category to pyomo expression
+        Cost components over the horizon [yuan]; negative for rewards.
+    """
+
+    net_kw: Any
+    costs_yuan: Mapping[str, Any]
+
+
+S = TypeVar("S", bound=AssetSpecBase)
+D = TypeVar("D")
+
+
+@dataclass(frozen=True)
+class AssetHandler(Generic[S, D]):
+    """The registry entry of one asset type."""
+
+    type_name: str
+    spec_class: type[S]
+    resolve: Callable[[S, ResolveContext, list[InputProblem]], D]
+    build: Callable[[pyo.Block, S, D, TimeGrid], AssetTerms]
+    extract: Callable[[pyo.Block, S, D, TimeGrid], AssetResult]
+    costs: Callable[[AssetResult, S, D, TimeGrid], dict[str, float]]
+    verify: Callable[[AssetResult, S, D, TimeGrid, bool], list[str]]
+
+
+def family(eq: str, name: str) -> str:
+    """The ``doc`` tag of a constraint family: its equation number in docs/model.md and name."""
+    return f"{eq}|{name}"
+
+
+def parse_family(doc: str | None) -> tuple[str, str]:
+    """Inverse of :func:`family`; ``("?", doc)`` for untagged components."""
+    if doc and "|" in doc:
+        eq, name = doc.split("|", 1)
+        return eq, name
+    return "?", doc or "untagged"
+
+
+def values(component: Any, index: Any) -> np.ndarray:
+    """Values of an indexed variable or expression over ``index``, as floats."""
+    return np.array([pyo.value(component[i]) for i in index], dtype=float)
+
+
+def to_time(text: Timestamp, grid: TimeGrid) -> dt.datetime:
+    """A spec timestamp (ISO with offset, or HH:MM on the first day) as an aware datetime."""
+    if isinstance(text, dt.datetime):
+        if text.tzinfo is None:
+            raise ValueError(f"timestamp {text.isoformat()} must carry a UTC offset (e.g. +08:00)")
+        return text.astimezone(grid.tz)
+    return grid.parse_time(text)
+
+
+TOL = 1e-5

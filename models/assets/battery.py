@@ -1,0 +1,245 @@
+"""Battery storage: charge / discharge with losses, SoC limits, cycling and subsidy.
+
+Equations (docs/model.md §Battery): B1–B2 exclusive charge or discharge (binary), B3 SoC
+dynamics, B4 final SoC, B5 cycle limit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pyomo.environ as pyo
+from pydantic import Field, model_validator
+
+from models.assets.base import (
+    TOL,
+    AssetHandler,
+    AssetResult,
+    AssetSpecBase,
+    AssetTerms,
+    ResolveContext,
+    SubsidyRule,
+    family,
+    values,
+)
+from models.errors import InputProblem
+from models.timegrid import TimeGrid
+
+
+class BatterySpec(AssetSpecBase):
+    """A battery energy storage system (AC-coupled).
+
+    Parameters
+    ----------
+    power_kw : float
+        Maximum charge and discharge power at the AC meter [kW].
+    energy_kwh : float
+        Nameplate energy [kWh].
+    soc_initial_frac, soc_min_frac, soc_max_frac, soc_final_min_frac : float
+        State of charge as fractions of ``energy_kwh`` [-].
+    charge_efficiency_frac, discharge_efficiency_frac : float
+        One-way efficiencies [-]; the product is the round-trip efficiency (CEC 2022 field
+        statistics for Chinese stations: ~0.78–0.81, jiangsu-facts.md).
+    degradation_cost_yuan_per_kwh : float
+        Wear cost per kWh discharged [yuan/kWh].
+    max_cycles_per_day : float, optional
+        Equivalent full cycles (discharged kWh / ``energy_kwh``) allowed per 24 h.
+    grid_connected_on : date, optional
+        Grid connection date; drives the discharge subsidy's eligibility window.
+    """
+
+    type: Literal["battery"]
+    power_kw: float = Field(gt=0)
+    energy_kwh: float = Field(gt=0)
+    soc_initial_frac: float = Field(0.5, ge=0, le=1)
+    soc_min_frac: float = Field(0.1, ge=0, le=1)
+    soc_max_frac: float = Field(0.9, ge=0, le=1)
+    soc_final_min_frac: float = Field(0.5, ge=0, le=1)
+    charge_efficiency_frac: float = Field(0.95, gt=0, le=1)
+    discharge_efficiency_frac: float = Field(0.95, gt=0, le=1)
+    degradation_cost_yuan_per_kwh: float = Field(0.05, ge=0)
+    max_cycles_per_day: float | None = Field(None, gt=0)
+    grid_connected_on: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _soc_order(self) -> BatterySpec:
+        if self.soc_min_frac > self.soc_max_frac:
+            raise ValueError(
+                f"soc_min_frac {self.soc_min_frac} is above soc_max_frac {self.soc_max_frac}"
+            )
+        for name in ("soc_initial_frac", "soc_final_min_frac"):
+            v = getattr(self, name)
+            if not self.soc_min_frac - 1e-12 <= v <= self.soc_max_frac + 1e-12:
+                raise ValueError(
+                    f"{name} {v} lies outside [soc_min_frac, soc_max_frac] = "
+                    f"[{self.soc_min_frac}, {self.soc_max_frac}]"
+                )
+        return self
+
+
+@dataclass(frozen=True)
+class BatteryData:
+    subsidy_rate_yuan_per_kwh: np.ndarray  # per step, 0 where not eligible
+    max_discharge_kwh: float | None
+
+
+def subsidy_window(connected_on: dt.date, months: int) -> tuple[dt.date, dt.date]:
+    """First and last-exclusive day of the reward: from the month after connection."""
+    first_month = connected_on.month + 1
+    start = dt.date(connected_on.year + (first_month - 1) // 12, (first_month - 1) % 12 + 1, 1)
+    end_index = start.month - 1 + months
+    end = dt.date(start.year + end_index // 12, end_index % 12 + 1, 1)
+    return start, end
+
+
+def subsidy_rate(spec: BatterySpec, rule: SubsidyRule, grid: TimeGrid) -> np.ndarray:
+    """Reward per kWh discharged in each step [yuan/kWh] (0 where not eligible)."""
+    if spec.grid_connected_on is None or spec.power_kw < rule.min_power_kw:
+        return np.zeros(grid.steps)
+    start, end = subsidy_window(spec.grid_connected_on, rule.months)
+    days = np.array([ts.date() for ts in grid.index])
+    eligible = (days >= start) & (days < end)
+    return np.where(eligible, rule.rate_yuan_per_kwh, 0.0)
+
+
+def resolve(spec: BatterySpec, ctx: ResolveContext, problems: list[InputProblem]) -> BatteryData:
+    grid = ctx.grid
+    e = spec.energy_kwh
+    need_kwh = (spec.soc_final_min_frac - spec.soc_initial_frac) * e
+    can_kwh = spec.power_kw * spec.charge_efficiency_frac * grid.duration_h
+    if need_kwh > can_kwh + 1e-9:
+        problems.append(
+            InputProblem(
+                "soc_final_min_frac",
+                f"needs {need_kwh:.1f} kWh more stored than at the start, but at most "
+                f"{can_kwh:.1f} kWh can be charged in {grid.duration_h:g} h",
+                spec.id,
+            )
+        )
+    max_dis = None
+    if spec.max_cycles_per_day is not None:
+        max_dis = spec.max_cycles_per_day * e * grid.duration_h / 24.0
+        # Discharging is never forced, so the cycle limit alone cannot make a model infeasible.
+    return BatteryData(
+        subsidy_rate_yuan_per_kwh=subsidy_rate(spec, ctx.subsidy, grid), max_discharge_kwh=max_dis
+    )
+
+
+def build(b: pyo.Block, spec: BatterySpec, data: BatteryData, grid: TimeGrid) -> AssetTerms:
+    T = range(grid.steps)
+    p, e, dt_h = spec.power_kw, spec.energy_kwh, grid.dt_h
+    eta_c, eta_d = spec.charge_efficiency_frac, spec.discharge_efficiency_frac
+    b.charge_kw = pyo.Var(T, bounds=(0.0, p))
+    b.discharge_kw = pyo.Var(T, bounds=(0.0, p))
+    b.soc_kwh = pyo.Var(T, bounds=(spec.soc_min_frac * e, spec.soc_max_frac * e))
+    b.charging = pyo.Var(T, domain=pyo.Binary)
+
+    b.exclusive_charge = pyo.Constraint(
+        T,
+        rule=lambda b, t: b.charge_kw[t] <= p * b.charging[t],
+        doc=family("B1", "charge only in charge mode"),
+    )
+    b.exclusive_discharge = pyo.Constraint(
+        T,
+        rule=lambda b, t: b.discharge_kw[t] <= p * (1 - b.charging[t]),
+        doc=family("B2", "discharge only in discharge mode"),
+    )
+    soc0 = spec.soc_initial_frac * e
+
+    def _dyn(b: pyo.Block, t: int) -> object:
+        prev = soc0 if t == 0 else b.soc_kwh[t - 1]
+        return b.soc_kwh[t] == prev + dt_h * (eta_c * b.charge_kw[t] - b.discharge_kw[t] / eta_d)
+
+    b.soc_dynamics = pyo.Constraint(T, rule=_dyn, doc=family("B3", "state-of-charge dynamics"))
+    b.soc_final = pyo.Constraint(
+        expr=b.soc_kwh[grid.steps - 1] >= spec.soc_final_min_frac * e,
+        doc=family("B4", "final state of charge"),
+    )
+    if data.max_discharge_kwh is not None:
+        b.cycle_limit = pyo.Constraint(
+            expr=dt_h * sum(b.discharge_kw[t] for t in T) <= data.max_discharge_kwh,
+            doc=family("B5", "cycle limit"),
+        )
+    b.net_kw = pyo.Expression(T, rule=lambda b, t: b.discharge_kw[t] - b.charge_kw[t])
+    b.degradation = pyo.Expression(
+        expr=spec.degradation_cost_yuan_per_kwh * dt_h * sum(b.discharge_kw[t] for t in T)
+    )
+    rate = data.subsidy_rate_yuan_per_kwh
+    b.subsidy = pyo.Expression(
+        expr=-dt_h * sum(float(rate[t]) * b.discharge_kw[t] for t in T if rate[t] > 0)
+    )
+    return AssetTerms(
+        net_kw=b.net_kw, costs_yuan={"degradation": b.degradation, "subsidy": b.subsidy}
+    )
+
+
+def extract(b: pyo.Block, spec: BatterySpec, data: BatteryData, grid: TimeGrid) -> AssetResult:
+    T = range(grid.steps)
+    charge = np.clip(values(b.charge_kw, T), 0.0, None)
+    discharge = np.clip(values(b.discharge_kw, T), 0.0, None)
+    return AssetResult(
+        {
+            "charge_kw": charge,
+            "discharge_kw": discharge,
+            "soc_kwh": values(b.soc_kwh, T),
+            "subsidy_rate_yuan_per_kwh": data.subsidy_rate_yuan_per_kwh.copy(),
+        },
+        net_kw=discharge - charge,
+    )
+
+
+def costs(
+    res: AssetResult, spec: BatterySpec, data: BatteryData, grid: TimeGrid
+) -> dict[str, float]:
+    dis = res.columns["discharge_kw"]
+    return {
+        "degradation": spec.degradation_cost_yuan_per_kwh * grid.dt_h * float(dis.sum()),
+        "subsidy": -grid.dt_h * float((data.subsidy_rate_yuan_per_kwh * dis).sum()),
+    }
+
+
+def verify(
+    res: AssetResult, spec: BatterySpec, data: BatteryData, grid: TimeGrid, relaxed: bool
+) -> list[str]:
+    out: list[str] = []
+    e, dt_h = spec.energy_kwh, grid.dt_h
+    tol = TOL * max(1.0, e)
+    ch, dis, soc = res.columns["charge_kw"], res.columns["discharge_kw"], res.columns["soc_kwh"]
+    prev = np.concatenate([[spec.soc_initial_frac * e], soc[:-1]])
+    expected = prev + dt_h * (
+        spec.charge_efficiency_frac * ch - dis / spec.discharge_efficiency_frac
+    )
+    if np.any(np.abs(expected - soc) > tol):
+        t = int(np.argmax(np.abs(expected - soc)))
+        out.append(
+            f"battery {spec.id}: SoC dynamics off by {abs(expected[t] - soc[t]):.4f} kWh at step {t}"
+        )
+    if np.any(soc < spec.soc_min_frac * e - tol) or np.any(soc > spec.soc_max_frac * e + tol):
+        out.append(
+            f"battery {spec.id}: SoC leaves [{spec.soc_min_frac}, {spec.soc_max_frac}] × {e} kWh"
+        )
+    if soc[-1] < spec.soc_final_min_frac * e - tol:
+        out.append(f"battery {spec.id}: final SoC {soc[-1]:.3f} kWh below the required minimum")
+    if np.any(ch > spec.power_kw + tol) or np.any(dis > spec.power_kw + tol):
+        out.append(f"battery {spec.id}: power above {spec.power_kw} kW")
+    both = np.minimum(ch, dis)
+    if not relaxed and np.any(both > tol):
+        t = int(np.argmax(both))
+        out.append(f"battery {spec.id}: charges and discharges at once at step {t}")
+    if data.max_discharge_kwh is not None and dis.sum() * dt_h > data.max_discharge_kwh + tol:
+        out.append(f"battery {spec.id}: exceeds max_cycles_per_day")
+    return out
+
+
+HANDLER: AssetHandler[BatterySpec, BatteryData] = AssetHandler(
+    type_name="battery",
+    spec_class=BatterySpec,
+    resolve=resolve,
+    build=build,
+    extract=extract,
+    costs=costs,
+    verify=verify,
+)

@@ -1,0 +1,115 @@
+"""Curtailable load: part of the park load that may be shed at a price.
+
+Equations (docs/model.md §Curtailable load): C1 energy budget; the per-step limit
+``min(max_curtail_kw, park load)`` is a variable bound.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pyomo.environ as pyo
+from pydantic import Field
+
+from models.assets.base import (
+    TOL,
+    AssetHandler,
+    AssetResult,
+    AssetSpecBase,
+    AssetTerms,
+    ResolveContext,
+    family,
+    values,
+)
+from models.errors import InputProblem
+from models.timegrid import TimeGrid
+
+
+class CurtailableLoadSpec(AssetSpecBase):
+    """Load that can be reduced (it is part of the park ``load``).
+
+    Parameters
+    ----------
+    max_curtail_kw : float
+        Largest reduction in any step [kW].
+    cost_yuan_per_kwh : float
+        Cost of each kWh shed (lost production, comfort) [yuan/kWh].
+    max_curtailed_kwh : float, optional
+        Energy budget over the horizon [kWh].
+    """
+
+    type: Literal["curtailable_load"]
+    max_curtail_kw: float = Field(gt=0)
+    cost_yuan_per_kwh: float = Field(ge=0)
+    max_curtailed_kwh: float | None = Field(None, ge=0)
+
+
+@dataclass(frozen=True)
+class CurtailData:
+    limit_kw: np.ndarray
+
+
+def resolve(
+    spec: CurtailableLoadSpec, ctx: ResolveContext, problems: list[InputProblem]
+) -> CurtailData:
+    # Shedding more than the park draws would turn the park into a generator.
+    return CurtailData(np.minimum(spec.max_curtail_kw, np.clip(ctx.load_kw, 0.0, None)))
+
+
+def build(b: pyo.Block, spec: CurtailableLoadSpec, data: CurtailData, grid: TimeGrid) -> AssetTerms:
+    T = range(grid.steps)
+    b.curtail_kw = pyo.Var(T, bounds=lambda _b, t: (0.0, float(data.limit_kw[t])))
+    if spec.max_curtailed_kwh is not None:
+        b.energy_budget = pyo.Constraint(
+            expr=grid.dt_h * sum(b.curtail_kw[t] for t in T) <= spec.max_curtailed_kwh,
+            doc=family("C1", "curtailed energy budget"),
+        )
+    b.cost = pyo.Expression(
+        expr=spec.cost_yuan_per_kwh * grid.dt_h * sum(b.curtail_kw[t] for t in T)
+    )
+    return AssetTerms(net_kw=b.curtail_kw, costs_yuan={"load_curtailment": b.cost})
+
+
+def extract(
+    b: pyo.Block, spec: CurtailableLoadSpec, data: CurtailData, grid: TimeGrid
+) -> AssetResult:
+    curtail = np.clip(values(b.curtail_kw, range(grid.steps)), 0.0, None)
+    return AssetResult({"curtail_kw": curtail}, net_kw=curtail)
+
+
+def costs(
+    res: AssetResult, spec: CurtailableLoadSpec, data: CurtailData, grid: TimeGrid
+) -> dict[str, float]:
+    return {
+        "load_curtailment": spec.cost_yuan_per_kwh
+        * grid.dt_h
+        * float(res.columns["curtail_kw"].sum())
+    }
+
+
+def verify(
+    res: AssetResult, spec: CurtailableLoadSpec, data: CurtailData, grid: TimeGrid, relaxed: bool
+) -> list[str]:
+    c = res.columns["curtail_kw"]
+    out = []
+    if np.any(c > data.limit_kw + TOL * max(1.0, spec.max_curtail_kw)):
+        out.append(f"curtailable {spec.id}: sheds more than allowed")
+    if (
+        spec.max_curtailed_kwh is not None
+        and c.sum() * grid.dt_h > spec.max_curtailed_kwh + TOL * max(1.0, spec.max_curtailed_kwh)
+    ):
+        out.append(f"curtailable {spec.id}: exceeds max_curtailed_kwh")
+    return out
+
+
+HANDLER: AssetHandler[CurtailableLoadSpec, CurtailData] = AssetHandler(
+    type_name="curtailable_load",
+    spec_class=CurtailableLoadSpec,
+    resolve=resolve,
+    build=build,
+    extract=extract,
+    costs=costs,
+    verify=verify,
+)

@@ -1,0 +1,315 @@
+"""EV charging depot: sessions with arrival, departure and energy; optional V2G.
+
+Equations (docs/model.md §EV): E1 session energy (with priced unmet-energy slack), E2 site
+limit, E3 V2G energy never below the arrival level.
+
+A session's window is the steps fully inside [arrival, departure) and the horizon. A session
+that extends beyond the horizon keeps the in-horizon share of its energy (pro rata of its stay),
+an explicit assumption stated in docs/model.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from models.assets.base import (
+    TOL,
+    AssetHandler,
+    AssetResult,
+    AssetSpecBase,
+    AssetTerms,
+    ResolveContext,
+    Timestamp,
+    family,
+    to_time,
+    values,
+)
+from models.errors import InputProblem
+from models.timegrid import TimeGrid, TimeGridError
+
+
+class EvSession(BaseModel):
+    """One vehicle's stay.
+
+    Parameters
+    ----------
+    arrival, departure : str or datetime
+        ISO timestamps with offset, or ``HH:MM`` on the horizon's first day (a departure at or
+        before the arrival time of day is on the next day).
+    energy_kwh : float
+        Energy wanted by departure [kWh].
+    max_power_kw : float, optional
+        The vehicle's charging limit [kW]; default the charger's power.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    arrival: Timestamp
+    departure: Timestamp
+    energy_kwh: float = Field(ge=0)
+    max_power_kw: float | None = Field(None, gt=0)
+
+
+class EvChargingSpec(AssetSpecBase):
+    """A group of chargers behind one site limit.
+
+    Parameters
+    ----------
+    chargers : int
+        Number of charge points (a session occupies one for its whole stay).
+    charger_power_kw : float
+        Power of each charge point [kW].
+    site_limit_kw : float
+        Limit of the depot's connection [kW].
+    sessions : list of EvSession, or CSV path
+        CSV columns ``arrival, departure, energy_kwh[, max_power_kw]``.
+    v2g : bool
+        Vehicles may discharge to the park (never below their arrival energy).
+    unmet_energy_penalty_yuan_per_kwh : float
+        Price of each kWh not delivered by departure [yuan/kWh] (the named slack).
+    """
+
+    type: Literal["ev_charging"]
+    chargers: int = Field(gt=0)
+    charger_power_kw: float = Field(gt=0)
+    site_limit_kw: float = Field(gt=0)
+    sessions: list[EvSession] | str = Field(default_factory=list)
+    v2g: bool = False
+    unmet_energy_penalty_yuan_per_kwh: float = Field(3.0, ge=0)
+
+
+@dataclass(frozen=True)
+class EvData:
+    first: np.ndarray  # first step of each session's window
+    last: np.ndarray  # one past the last step
+    energy_kwh: np.ndarray  # energy required within the horizon
+    power_kw: np.ndarray  # per-session power limit
+    limit_kw: float  # min(site limit, chargers × charger power)
+
+    @property
+    def pairs(self) -> list[tuple[int, int]]:
+        return [(s, t) for s in range(len(self.first)) for t in range(self.first[s], self.last[s])]
+
+
+def _load_sessions(
+    spec: EvChargingSpec, base_dir: Path, problems: list[InputProblem]
+) -> list[EvSession]:
+    if not isinstance(spec.sessions, str):
+        return list(spec.sessions)
+    path = Path(spec.sessions)
+    path = path if path.is_absolute() else base_dir / path
+    if not path.exists():
+        problems.append(InputProblem("sessions", f"CSV file {path} does not exist", spec.id))
+        return []
+    frame = pd.read_csv(path, dtype={"arrival": str, "departure": str})
+    missing = {"arrival", "departure", "energy_kwh"} - set(frame.columns)
+    if missing:
+        problems.append(
+            InputProblem("sessions", f"{path} lacks columns {sorted(missing)}", spec.id)
+        )
+        return []
+    out: list[EvSession] = []
+    for i, row in enumerate(frame.to_dict("records")):
+        record = {k: v for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))}
+        try:
+            out.append(EvSession.model_validate(record, strict=False))
+        except ValidationError as exc:
+            problems.append(
+                InputProblem(f"sessions[{i}] (CSV row {i + 2})", exc.errors()[0]["msg"], spec.id)
+            )
+    return out
+
+
+def resolve(spec: EvChargingSpec, ctx: ResolveContext, problems: list[InputProblem]) -> EvData:
+    grid = ctx.grid
+    sessions = _load_sessions(spec, ctx.base_dir, problems)
+    limit = min(spec.site_limit_kw, spec.chargers * spec.charger_power_kw)
+    first, last, energy, power = [], [], [], []
+    for i, s in enumerate(sessions):
+        where = f"sessions[{i}]"
+        try:
+            arr = to_time(s.arrival, grid)
+            dep = to_time(s.departure, grid)
+        except (ValueError, TimeGridError) as exc:
+            problems.append(InputProblem(where, str(exc), spec.id))
+            continue
+        if isinstance(s.departure, str) and len(s.departure) <= 5 and dep <= arr:
+            dep += dt.timedelta(days=1)
+        if dep <= arr:
+            problems.append(InputProblem(where, "departure is not after arrival", spec.id))
+            continue
+        lo = max(grid.step_of(arr, rounding="ceil"), 0)
+        hi = min(grid.step_of(dep, rounding="floor"), grid.steps)
+        if hi <= lo:
+            problems.append(
+                InputProblem(
+                    where,
+                    f"stay {arr:%Y-%m-%d %H:%M}–{dep:%H:%M} covers no whole step of the horizon",
+                    spec.id,
+                )
+            )
+            continue
+        stay_h = (dep - arr).total_seconds() / 3600
+        inside_h = (min(dep, grid.end) - max(arr, grid.start)).total_seconds() / 3600
+        need = s.energy_kwh * min(1.0, inside_h / stay_h)
+        p = min(s.max_power_kw or spec.charger_power_kw, spec.charger_power_kw, limit)
+        can = p * (hi - lo) * grid.dt_h
+        if need > can + 1e-6:
+            problems.append(
+                InputProblem(
+                    f"{where}.energy_kwh",
+                    f"needs {need:.1f} kWh but its window of {(hi - lo) * grid.dt_h:g} h at "
+                    f"{p:g} kW allows at most {can:.1f} kWh",
+                    spec.id,
+                )
+            )
+            continue
+        first.append(lo)
+        last.append(hi)
+        energy.append(need)
+        power.append(p)
+    if first:
+        occupancy = np.zeros(grid.steps + 1, dtype=int)
+        np.add.at(occupancy, first, 1)
+        np.add.at(occupancy, last, -1)
+        present = np.cumsum(occupancy)[: grid.steps]
+        if present.max() > spec.chargers:
+            t = int(np.argmax(present))
+            problems.append(
+                InputProblem(
+                    "sessions",
+                    f"{present[t]} vehicles are plugged in at {grid.index[t]:%H:%M} but there are "
+                    f"only {spec.chargers} chargers",
+                    spec.id,
+                )
+            )
+    return EvData(
+        first=np.array(first, dtype=int),
+        last=np.array(last, dtype=int),
+        energy_kwh=np.array(energy, dtype=float),
+        power_kw=np.array(power, dtype=float),
+        limit_kw=limit,
+    )
+
+
+def build(b: pyo.Block, spec: EvChargingSpec, data: EvData, grid: TimeGrid) -> AssetTerms:
+    T = range(grid.steps)
+    S = range(len(data.first))
+    dt_h = grid.dt_h
+    steps_of = [range(data.first[s], data.last[s]) for s in S]
+    sessions_at: list[list[int]] = [[] for _ in T]
+    for s in S:
+        for t in steps_of[s]:
+            sessions_at[t].append(s)
+    b.ST = pyo.Set(initialize=data.pairs, dimen=2, ordered=True)
+    lower = -1.0 if spec.v2g else 0.0
+    b.charge_kw = pyo.Var(
+        b.ST, bounds=lambda _b, s, t: (lower * data.power_kw[s], float(data.power_kw[s]))
+    )
+    b.unmet_kwh = pyo.Var(S, bounds=lambda _b, s: (0.0, float(data.energy_kwh[s])))
+    b.session_energy = pyo.Constraint(
+        S,
+        rule=lambda b, s: (
+            dt_h * sum(b.charge_kw[s, t] for t in steps_of[s]) + b.unmet_kwh[s]
+            == float(data.energy_kwh[s])
+        ),
+        doc=family("E1", "session energy by departure"),
+    )
+
+    def _site(b: pyo.Block, t: int) -> object:
+        if not sessions_at[t]:
+            return pyo.Constraint.Skip
+        flow = sum(b.charge_kw[s, t] for s in sessions_at[t])
+        return (-data.limit_kw if spec.v2g else None, flow, data.limit_kw)
+
+    b.site_limit = pyo.Constraint(T, rule=_site, doc=family("E2", "site and charger limit"))
+    if spec.v2g:
+        b.stored_kwh = pyo.Var(b.ST, bounds=(0.0, None))
+
+        def _v2g(b: pyo.Block, s: int, t: int) -> object:
+            prev = 0.0 if t == data.first[s] else b.stored_kwh[s, t - 1]
+            return b.stored_kwh[s, t] == prev + dt_h * b.charge_kw[s, t]
+
+        b.v2g_energy = pyo.Constraint(
+            b.ST, rule=_v2g, doc=family("E3", "V2G energy above arrival level")
+        )
+    b.net_kw = pyo.Expression(T, rule=lambda b, t: -sum(b.charge_kw[s, t] for s in sessions_at[t]))
+    b.unmet_penalty = pyo.Expression(
+        expr=spec.unmet_energy_penalty_yuan_per_kwh * sum(b.unmet_kwh[s] for s in S)
+    )
+    return AssetTerms(net_kw=b.net_kw, costs_yuan={"unmet_energy_penalty": b.unmet_penalty})
+
+
+def extract(b: pyo.Block, spec: EvChargingSpec, data: EvData, grid: TimeGrid) -> AssetResult:
+    charge = np.zeros(grid.steps)
+    connected = np.zeros(grid.steps)
+    unmet_at_departure = np.zeros(grid.steps)
+    records = []
+    for s in range(len(data.first)):
+        steps = range(data.first[s], data.last[s])
+        p = values(b.charge_kw, [(s, t) for t in steps])
+        charge[data.first[s] : data.last[s]] += p
+        connected[data.first[s] : data.last[s]] += 1
+        unmet = max(0.0, float(pyo.value(b.unmet_kwh[s])))
+        unmet_at_departure[data.last[s] - 1] += unmet
+        records.append(
+            {
+                "session": s,
+                "first_step": int(data.first[s]),
+                "end_step": int(data.last[s]),
+                "energy_kwh": float(data.energy_kwh[s]),
+                "delivered_kwh": float(p.sum() * grid.dt_h),
+                "unmet_kwh": unmet,
+                "min_stored_kwh": float(np.cumsum(p).min() * grid.dt_h) if len(p) else 0.0,
+                "max_power_kw": float(np.abs(p).max()) if len(p) else 0.0,
+            }
+        )
+    return AssetResult(
+        {"charge_kw": charge, "connected": connected, "unmet_kwh": unmet_at_departure},
+        net_kw=-charge,
+        records=records,
+    )
+
+
+def costs(res: AssetResult, spec: EvChargingSpec, data: EvData, grid: TimeGrid) -> dict[str, float]:
+    unmet = float(res.columns["unmet_kwh"].sum())
+    return {"unmet_energy_penalty": spec.unmet_energy_penalty_yuan_per_kwh * unmet}
+
+
+def verify(
+    res: AssetResult, spec: EvChargingSpec, data: EvData, grid: TimeGrid, relaxed: bool
+) -> list[str]:
+    out: list[str] = []
+    tol = TOL * max(1.0, data.limit_kw)
+    for r in res.records:
+        if abs(r["delivered_kwh"] + r["unmet_kwh"] - r["energy_kwh"]) > tol:
+            out.append(
+                f"ev {spec.id}: session {r['session']} gets {r['delivered_kwh']:.3f} kWh "
+                f"(+{r['unmet_kwh']:.3f} unmet) of {r['energy_kwh']:.3f} kWh by departure"
+            )
+        if r["min_stored_kwh"] < -tol:
+            out.append(f"ev {spec.id}: session {r['session']} discharges below its arrival energy")
+        if r["max_power_kw"] > data.power_kw[r["session"]] + tol:
+            out.append(f"ev {spec.id}: session {r['session']} exceeds its power limit")
+    if np.any(np.abs(res.columns["charge_kw"]) > data.limit_kw + tol):
+        out.append(f"ev {spec.id}: site limit {data.limit_kw} kW exceeded")
+    return out
+
+
+HANDLER: AssetHandler[EvChargingSpec, EvData] = AssetHandler(
+    type_name="ev_charging",
+    spec_class=EvChargingSpec,
+    resolve=resolve,
+    build=build,
+    extract=extract,
+    costs=costs,
+    verify=verify,
+)

@@ -1,0 +1,139 @@
+"""Rooftop PV: dispatchable down to zero (curtailment), never above its available output.
+
+Equations (docs/model.md §PV): V1 output bounded by availability (as variable bounds).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pyomo.environ as pyo
+from pydantic import Field
+
+from forecasts.pv import clearsky_pv_kw
+from models.assets.base import (
+    TOL,
+    AssetHandler,
+    AssetResult,
+    AssetSpecBase,
+    AssetTerms,
+    ResolveContext,
+    values,
+)
+from models.errors import InputProblem
+from models.series import resolve_series
+from models.timegrid import TimeGrid
+
+
+class PvSpec(AssetSpecBase):
+    """A PV array.
+
+    Parameters
+    ----------
+    capacity_kwp : float
+        DC nameplate [kWp].
+    tilt_deg, azimuth_deg : float
+        Orientation [°]; azimuth 180 = south (pvlib convention).
+    forecast_kw : list, scalar or CSV path, optional
+        Available AC output per step [kW]; if absent, a pvlib clear-sky estimate.
+    curtailment_cost_yuan_per_kwh : float
+        Cost of each kWh left unused [yuan/kWh] (0: curtail freely when it pays).
+    """
+
+    type: Literal["pv"]
+    capacity_kwp: float = Field(gt=0)
+    tilt_deg: float = Field(20.0, ge=0, le=90)
+    azimuth_deg: float = Field(180.0, ge=0, lt=360)
+    forecast_kw: float | list[float] | str | None = None
+    curtailment_cost_yuan_per_kwh: float = Field(0.0, ge=0)
+
+
+@dataclass(frozen=True)
+class PvData:
+    available_kw: np.ndarray
+
+
+def resolve(spec: PvSpec, ctx: ResolveContext, problems: list[InputProblem]) -> PvData:
+    if spec.forecast_kw is None:
+        avail = clearsky_pv_kw(
+            ctx.grid,
+            latitude_deg=ctx.latitude_deg,
+            longitude_deg=ctx.longitude_deg,
+            capacity_kwp=spec.capacity_kwp,
+            tilt_deg=spec.tilt_deg,
+            azimuth_deg=spec.azimuth_deg,
+        )
+    else:
+        avail = resolve_series(
+            spec.forecast_kw,
+            ctx.grid,
+            ctx.base_dir,
+            field="forecast_kw",
+            asset_id=spec.id,
+            problems=problems,
+        )
+        if np.any(avail < 0):
+            problems.append(InputProblem("forecast_kw", "PV output cannot be negative", spec.id))
+        # A forecast above 1.5 × nameplate is almost certainly a unit error (W vs kW).
+        if np.any(avail > 1.5 * spec.capacity_kwp):
+            problems.append(
+                InputProblem(
+                    "forecast_kw",
+                    f"peak {avail.max():.0f} kW exceeds 1.5 × capacity_kwp "
+                    f"({spec.capacity_kwp:.0f} kWp): wrong unit?",
+                    spec.id,
+                )
+            )
+    return PvData(available_kw=np.clip(avail, 0.0, None))
+
+
+def build(b: pyo.Block, spec: PvSpec, data: PvData, grid: TimeGrid) -> AssetTerms:
+    T = range(grid.steps)
+    # V1: 0 ≤ p_t ≤ A_t, as bounds (availability is data, never in conflict with anything).
+    b.power_kw = pyo.Var(T, bounds=lambda _b, t: (0.0, float(data.available_kw[t])))
+    b.curtailment_cost = pyo.Expression(
+        expr=spec.curtailment_cost_yuan_per_kwh
+        * grid.dt_h
+        * sum(float(data.available_kw[t]) - b.power_kw[t] for t in T)
+    )
+    return AssetTerms(net_kw=b.power_kw, costs_yuan={"pv_curtailment": b.curtailment_cost})
+
+
+def extract(b: pyo.Block, spec: PvSpec, data: PvData, grid: TimeGrid) -> AssetResult:
+    power = np.clip(values(b.power_kw, range(grid.steps)), 0.0, None)
+    return AssetResult(
+        {
+            "power_kw": power,
+            "available_kw": data.available_kw.copy(),
+            "curtailed_kw": np.clip(data.available_kw - power, 0.0, None),
+        },
+        net_kw=power,
+    )
+
+
+def costs(res: AssetResult, spec: PvSpec, data: PvData, grid: TimeGrid) -> dict[str, float]:
+    curtailed_kwh = float(res.columns["curtailed_kw"].sum() * grid.dt_h)
+    return {"pv_curtailment": spec.curtailment_cost_yuan_per_kwh * curtailed_kwh}
+
+
+def verify(
+    res: AssetResult, spec: PvSpec, data: PvData, grid: TimeGrid, relaxed: bool
+) -> list[str]:
+    over = res.columns["power_kw"] - data.available_kw
+    if np.any(over > TOL * max(1.0, spec.capacity_kwp)):
+        t = int(np.argmax(over))
+        return [f"pv {spec.id}: output exceeds availability by {over[t]:.4f} kW at step {t}"]
+    return []
+
+
+HANDLER: AssetHandler[PvSpec, PvData] = AssetHandler(
+    type_name="pv",
+    spec_class=PvSpec,
+    resolve=resolve,
+    build=build,
+    extract=extract,
+    costs=costs,
+    verify=verify,
+)

@@ -1,0 +1,201 @@
+"""Shiftable production job: a fixed power profile that starts once inside a window.
+
+Equations (docs/model.md §Shiftable job): J1 one start (at most one when the run is optional),
+J2 power as the start-weighted profile (an expression, not a constraint).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pyomo.environ as pyo
+from pydantic import Field, model_validator
+
+from models.assets.base import (
+    TOL,
+    AssetHandler,
+    AssetResult,
+    AssetSpecBase,
+    AssetTerms,
+    ResolveContext,
+    Timestamp,
+    family,
+    to_time,
+    values,
+)
+from models.errors import InputProblem
+from models.timegrid import TimeGrid, TimeGridError
+
+
+class ShiftableLoadSpec(AssetSpecBase):
+    """A job that must run once, uninterrupted, with a known power profile.
+
+    Parameters
+    ----------
+    power_kw : list of float
+        Power of each step of the job [kW], at ``profile_resolution_min``.
+    profile_resolution_min : int, optional
+        Resolution of ``power_kw`` [min]; default the horizon's.
+    earliest_start, latest_end : str or datetime, optional
+        ISO timestamps with offset, or ``HH:MM`` on the horizon's first day; default the
+        horizon's start and end.
+    value_yuan : float, optional
+        If given, running the job is optional and earns this value [yuan].
+    """
+
+    type: Literal["shiftable_load"]
+    power_kw: list[float] = Field(min_length=1)
+    profile_resolution_min: int | None = None
+    earliest_start: Timestamp | None = None
+    latest_end: Timestamp | None = None
+    value_yuan: float | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _nonneg(self) -> ShiftableLoadSpec:
+        if any(p < 0 for p in self.power_kw):
+            raise ValueError("power_kw values must be ≥ 0 (a job consumes power)")
+        return self
+
+
+@dataclass(frozen=True)
+class JobData:
+    profile_kw: np.ndarray  # at grid resolution
+    starts: np.ndarray  # feasible start steps
+    optional: bool
+
+
+def _profile_on_grid(spec: ShiftableLoadSpec, grid: TimeGrid) -> np.ndarray:
+    prof = np.asarray(spec.power_kw, dtype=float)
+    res = spec.profile_resolution_min or grid.resolution_min
+    if res == grid.resolution_min:
+        return prof
+    if res > grid.resolution_min:
+        if res % grid.resolution_min:
+            raise ValueError(
+                f"profile_resolution_min {res} is not a multiple of {grid.resolution_min}"
+            )
+        return np.repeat(prof, res // grid.resolution_min)
+    k = grid.resolution_min // res
+    if grid.resolution_min % res or len(prof) % k:
+        raise ValueError(
+            f"a {len(prof)}-value profile at {res} min cannot be averaged into "
+            f"{grid.resolution_min}-minute steps"
+        )
+    return np.asarray(prof.reshape(-1, k).mean(axis=1), dtype=float)
+
+
+def resolve(spec: ShiftableLoadSpec, ctx: ResolveContext, problems: list[InputProblem]) -> JobData:
+    grid = ctx.grid
+    empty = JobData(np.zeros(1), np.zeros(0, dtype=int), spec.value_yuan is not None)
+    try:
+        prof = _profile_on_grid(spec, grid)
+    except ValueError as exc:
+        problems.append(InputProblem("power_kw", str(exc), spec.id))
+        return empty
+    try:
+        lo = (
+            0
+            if spec.earliest_start is None
+            else grid.step_of(to_time(spec.earliest_start, grid), rounding="ceil")
+        )
+        hi = (
+            grid.steps
+            if spec.latest_end is None
+            else grid.step_of(to_time(spec.latest_end, grid), rounding="floor")
+        )
+    except (ValueError, TimeGridError) as exc:
+        problems.append(InputProblem("earliest_start/latest_end", str(exc), spec.id))
+        return empty
+    lo, hi = max(lo, 0), min(hi, grid.steps)
+    n = len(prof)
+    if hi - lo < n:
+        problems.append(
+            InputProblem(
+                "latest_end",
+                f"the job lasts {n * grid.dt_h:g} h but its window inside the horizon is "
+                f"{max(hi - lo, 0) * grid.dt_h:g} h",
+                spec.id,
+            )
+        )
+        return empty
+    return JobData(prof, np.arange(lo, hi - n + 1), spec.value_yuan is not None)
+
+
+def build(b: pyo.Block, spec: ShiftableLoadSpec, data: JobData, grid: TimeGrid) -> AssetTerms:
+    T = range(grid.steps)
+    n = len(data.profile_kw)
+    b.K = pyo.Set(initialize=data.starts.tolist(), ordered=True)
+    b.start = pyo.Var(b.K, domain=pyo.Binary)
+    runs = sum(b.start[k] for k in b.K)
+    b.one_start = pyo.Constraint(
+        expr=(runs <= 1) if data.optional else (runs == 1), doc=family("J1", "one start in window")
+    )
+    starts_covering = [[k for k in data.starts if k <= t < k + n] for t in T]
+    b.power_kw = pyo.Expression(
+        T,
+        rule=lambda b, t: sum(
+            float(data.profile_kw[t - k]) * b.start[k] for k in starts_covering[t]
+        ),
+    )
+    b.net_kw = pyo.Expression(T, rule=lambda b, t: -b.power_kw[t])
+    costs: dict[str, object] = {}
+    if data.optional:
+        b.value = pyo.Expression(expr=-float(spec.value_yuan or 0.0) * runs)
+        costs["job_value"] = b.value
+    return AssetTerms(net_kw=b.net_kw, costs_yuan=costs)
+
+
+def extract(b: pyo.Block, spec: ShiftableLoadSpec, data: JobData, grid: TimeGrid) -> AssetResult:
+    x = values(b.start, list(data.starts))
+    power = values(b.power_kw, range(grid.steps))
+    starts = [int(k) for k, v in zip(data.starts, x, strict=True) if v > 0.5]
+    records = [
+        {"start_step": k, "start": grid.index[k].isoformat(), "weight": float(v)}
+        for k, v in zip(data.starts, x, strict=True)
+        if v > 1e-6
+    ]
+    running = np.zeros(grid.steps)
+    for k in starts:
+        running[k : k + len(data.profile_kw)] = 1.0
+    return AssetResult({"power_kw": power, "running": running}, net_kw=-power, records=records)
+
+
+def costs(
+    res: AssetResult, spec: ShiftableLoadSpec, data: JobData, grid: TimeGrid
+) -> dict[str, float]:
+    if not data.optional:
+        return {}
+    runs = sum(r["weight"] for r in res.records)
+    return {"job_value": -float(spec.value_yuan or 0.0) * runs}
+
+
+def verify(
+    res: AssetResult, spec: ShiftableLoadSpec, data: JobData, grid: TimeGrid, relaxed: bool
+) -> list[str]:
+    runs = sum(r["weight"] for r in res.records)
+    if runs > 1 + TOL or (not data.optional and abs(runs - 1) > TOL):
+        return [f"job {spec.id}: runs {runs:.3f} times"]
+    if relaxed:
+        return []
+    if any(min(r["weight"], 1 - r["weight"]) > TOL for r in res.records):
+        return [f"job {spec.id}: fractional start"]
+    expected = np.zeros(grid.steps)
+    for r in res.records:
+        k = r["start_step"]
+        expected[k : k + len(data.profile_kw)] = data.profile_kw
+    if np.any(np.abs(expected - res.columns["power_kw"]) > TOL * max(1.0, expected.max())):
+        return [f"job {spec.id}: power does not follow its profile"]
+    return []
+
+
+HANDLER: AssetHandler[ShiftableLoadSpec, JobData] = AssetHandler(
+    type_name="shiftable_load",
+    spec_class=ShiftableLoadSpec,
+    resolve=resolve,
+    build=build,
+    extract=extract,
+    costs=costs,
+    verify=verify,
+)

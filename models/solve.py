@@ -1,0 +1,417 @@
+"""Solving: pyomo model → standard form → one HiGHS ``passModel`` call → typed result.
+
+Why not an LP file or APPSI: on this machine (shared/reference/performance-notes.md) pyomo's
+``LinearStandardFormCompiler`` plus a single ``highspy.Highs.passModel`` hands the large park to
+HiGHS in ~0.09 s, against ~0.3 s through the APPSI persistent interface (which compiles each
+constraint separately and grows super-linearly with multi-park models); LP files are slower
+still. The matrices stay in memory; nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from models.assets.base import parse_family
+from models.errors import InfeasibleError, SolverError
+
+
+class TerminationCondition(StrEnum):
+    """Why the solver stopped (after linopy's ``TerminationCondition``)."""
+
+    optimal = "optimal"
+    time_limit = "time_limit"
+    infeasible = "infeasible"
+    unbounded = "unbounded"
+    infeasible_or_unbounded = "infeasible_or_unbounded"
+    iteration_limit = "iteration_limit"
+    interrupted = "interrupted"
+    error = "error"
+    unknown = "unknown"
+
+
+class Status(StrEnum):
+    """Whether the returned solution can be used (after linopy's ``SolverStatus``)."""
+
+    ok = "ok"  # proven optimal within the gap
+    warning = "warning"  # feasible but not proven (time limit): use with its gap
+    failed = "failed"  # no usable solution
+
+
+_TERMINATION = {
+    highspy.HighsModelStatus.kOptimal: TerminationCondition.optimal,
+    highspy.HighsModelStatus.kTimeLimit: TerminationCondition.time_limit,
+    highspy.HighsModelStatus.kInfeasible: TerminationCondition.infeasible,
+    highspy.HighsModelStatus.kUnbounded: TerminationCondition.unbounded,
+    highspy.HighsModelStatus.kUnboundedOrInfeasible: TerminationCondition.infeasible_or_unbounded,
+    highspy.HighsModelStatus.kIterationLimit: TerminationCondition.iteration_limit,
+    highspy.HighsModelStatus.kInterrupt: TerminationCondition.interrupted,
+    highspy.HighsModelStatus.kSolutionLimit: TerminationCondition.interrupted,
+}
+
+ProgressFn = Callable[[float, float, float, float], None]
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """HiGHS settings.
+
+    Parameters
+    ----------
+    time_limit_s : float
+        Wall-clock limit [s]; a feasible solution found by then is returned, flagged.
+    mip_rel_gap : float
+        Relative MIP gap at which to stop [-] (default 0.1 %).
+    threads : int, optional
+        HiGHS threads (MIP is effectively single-threaded here; see performance notes).
+    random_seed : int, optional
+        HiGHS random seed (MIP time is seed-noisy: benchmarks vary it).
+    relax : bool
+        Solve the LP relaxation (all integrality dropped); results are labelled relaxed.
+    log : bool
+        Show HiGHS's own log.
+    warm_start : bool
+        Round the LP relaxation into a feasible MIP start before branch and bound (see
+        :func:`lp_rounding_start`).
+    progress : callable, optional
+        Called with (elapsed_s, objective, bound, gap) on each improving MIP solution.
+    """
+
+    time_limit_s: float = 300.0
+    mip_rel_gap: float = 1e-3
+    threads: int | None = None
+    random_seed: int | None = None
+    relax: bool = False
+    log: bool = False
+    warm_start: bool = True
+    progress: ProgressFn | None = field(default=None, compare=False)
+
+
+@dataclass
+class ModelSize:
+    variables: int
+    binaries: int
+    constraints: int
+    nonzeros: int
+
+
+@dataclass
+class SolveResult:
+    """The outcome of one solve; never hides a non-optimal termination."""
+
+    status: Status
+    termination: TerminationCondition
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    relaxed: bool
+    build_s: float
+    handoff_s: float
+    solve_s: float
+    extract_s: float
+    size: ModelSize
+    message: str = ""
+
+    @property
+    def total_s(self) -> float:
+        return self.build_s + self.handoff_s + self.solve_s + self.extract_s
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["status"] = self.status.value
+        d["termination"] = self.termination.value
+        size = d.pop("size")
+        d.update(size)
+        d["total_s"] = self.total_s
+        return d
+
+
+@dataclass
+class CompiledModel:
+    """A model in standard form, with the map back to pyomo variables."""
+
+    lp: Any  # highspy.HighsLp
+    columns: list[Any]
+    rows: list[Any]
+    integer: np.ndarray
+    size: ModelSize
+    A_csc: Any
+    A_csr: Any
+
+
+def compile_model(model: pyo.ConcreteModel) -> CompiledModel:
+    """Compile an (MI)LP pyomo model into a ``highspy.HighsLp`` in memory."""
+    repn = LinearStandardFormCompiler().write(model, mixed_form=True)
+    columns = repn.columns
+    n = len(columns)
+    A = repn.A.tocsc()
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    lp.num_row_ = A.shape[0]
+    cost = np.asarray(repn.c.toarray(), dtype=float).ravel() if repn.c.shape[0] else np.zeros(n)
+    lp.col_cost_ = cost
+    lp.offset_ = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
+    inf = highspy.kHighsInf
+    lb = np.array([inf * -1 if v.lb is None else v.lb for v in columns], dtype=float)
+    ub = np.array([inf if v.ub is None else v.ub for v in columns], dtype=float)
+    lp.col_lower_ = lb
+    lp.col_upper_ = ub
+    rhs = np.asarray(repn.rhs, dtype=float)
+    senses = np.array([r[1] for r in repn.rows], dtype=int)
+    lp.row_lower_ = np.where(senses == 1, -inf, rhs)
+    lp.row_upper_ = np.where(senses == -1, inf, rhs)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    integer = np.array([v.is_integer() for v in columns], dtype=bool)
+    size = ModelSize(
+        variables=n,
+        binaries=int(integer.sum()),
+        constraints=len({id(r[0]) for r in repn.rows}),
+        nonzeros=int(A.nnz),
+    )
+    return CompiledModel(
+        lp=lp,
+        columns=columns,
+        rows=[r[0] for r in repn.rows],
+        integer=integer,
+        size=size,
+        A_csc=A,
+        A_csr=A.tocsr(),
+    )
+
+
+def _solve_lp(lp: Any, col_lower: np.ndarray, col_upper: np.ndarray) -> np.ndarray | None:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    lp.col_lower_ = col_lower
+    lp.col_upper_ = col_upper
+    lp.integrality_ = []
+    h.passModel(lp)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return np.asarray(h.getSolution().col_value, dtype=float)
+
+
+def lp_rounding_start(compiled: CompiledModel) -> np.ndarray | None:
+    """A feasible MIP start from the LP relaxation: round, fix the binaries, re-solve the LP.
+
+    HiGHS proves the park MILPs at the root (the LP bound is within ~0.03 % of the optimum) but
+    spends most of its time finding a primal solution that good; this start usually is.
+    Rounding is row-aware: in each "choose one" row (binaries with coefficient 1, equal to or
+    at most 1, e.g. a job's start times) the largest LP value wins; every other binary takes the
+    value that keeps the rows it appears in feasible at the LP point (so a battery that charges
+    in the LP gets charge mode), nearest integer on ties.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        Column values, or None when the fixed LP is infeasible.
+    """
+    lp = compiled.lp
+    lower = np.asarray(lp.col_lower_, dtype=float).copy()
+    upper = np.asarray(lp.col_upper_, dtype=float).copy()
+    binary = compiled.integer & (lower >= 0) & (upper <= 1)
+    if not binary.any():
+        return None
+    x = _solve_lp(lp, lower, upper)
+    if x is None:
+        return None
+    A = compiled.A_csr
+    row_lo, row_up = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
+    decided = np.zeros(len(x), dtype=bool)
+    v = np.where(binary, np.round(x), x)
+    # "Choose one" rows.
+    for i in range(A.shape[0]):
+        cols = A.indices[A.indptr[i] : A.indptr[i + 1]]
+        vals = A.data[A.indptr[i] : A.indptr[i + 1]]
+        if len(cols) > 1 and binary[cols].all() and np.all(vals == 1.0) and row_up[i] == 1.0:
+            if decided[cols].any():
+                continue
+            v[cols] = 0.0
+            best = cols[int(np.argmax(x[cols]))]
+            if row_lo[i] == 1.0 or x[best] >= 0.5:
+                v[best] = 1.0
+            decided[cols] = True
+    activity = A @ x
+    Acsc = compiled.A_csc
+    tol = 1e-7
+    for j in np.flatnonzero(binary & ~decided):
+        rows = Acsc.indices[Acsc.indptr[j] : Acsc.indptr[j + 1]]
+        coef = Acsc.data[Acsc.indptr[j] : Acsc.indptr[j + 1]]
+        viol = []
+        for cand in (0.0, 1.0):
+            act = activity[rows] + coef * (cand - x[j])
+            viol.append(
+                float(
+                    np.sum(
+                        np.clip(row_lo[rows] - act, 0, None) + np.clip(act - row_up[rows], 0, None)
+                    )
+                )
+            )
+        if viol[0] + tol < viol[1]:
+            v[j] = 0.0
+        elif viol[1] + tol < viol[0]:
+            v[j] = 1.0
+    lower[binary] = v[binary]
+    upper[binary] = v[binary]
+    fixed = _solve_lp(lp, lower, upper)
+    lp.col_lower_ = np.where(binary, 0.0, lower)
+    lp.col_upper_ = np.where(binary, 1.0, upper)
+    return fixed
+
+
+def _run(compiled: CompiledModel, options: SolverOptions) -> highspy.Highs:
+    start = None
+    if options.warm_start and not options.relax and compiled.integer.any():
+        start = lp_rounding_start(compiled)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(options.log))
+    h.setOptionValue("time_limit", float(options.time_limit_s))
+    h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
+    if options.threads is not None:
+        h.setOptionValue("threads", int(options.threads))
+    if options.random_seed is not None:
+        h.setOptionValue("random_seed", int(options.random_seed))
+    lp = compiled.lp
+    if not options.relax and compiled.integer.any():
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+            for i in compiled.integer
+        ]
+    else:
+        lp.integrality_ = []
+    h.passModel(lp)
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = start.tolist()
+        sol.value_valid = True
+        h.setSolution(sol)
+    if options.progress is not None and not options.relax:
+        cb = options.progress
+        h.setOptionValue("mip_improving_solution_save", False)
+
+        def _on_improve(e: Any) -> None:
+            d = e.data_out
+            cb(
+                float(d.running_time),
+                float(d.objective_function_value),
+                float(d.mip_dual_bound),
+                float(d.mip_gap),
+            )
+
+        h.cbMipImprovingSolution.subscribe(_on_improve)
+    h.run()
+    return h
+
+
+def solve_model(
+    model: pyo.ConcreteModel, options: SolverOptions, *, name: str, build_s: float = 0.0
+) -> SolveResult:
+    """Solve a built model and load the solution into its variables.
+
+    Raises
+    ------
+    InfeasibleError
+        The model has no feasible solution (diagnose with :func:`diagnose_infeasibility`).
+    SolverError
+        Unbounded, solver error, or a time limit without any feasible solution.
+    """
+    t0 = time.perf_counter()
+    compiled = compile_model(model)
+    handoff_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    h = _run(compiled, options)
+    status_h = h.getModelStatus()
+    solve_s = time.perf_counter() - t1
+    termination = _TERMINATION.get(status_h, TerminationCondition.unknown)
+    info = h.getInfo()
+    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    if termination in (TerminationCondition.infeasible,):
+        raise InfeasibleError(name, [], "HiGHS proved infeasibility")
+    if termination in (
+        TerminationCondition.unbounded,
+        TerminationCondition.infeasible_or_unbounded,
+    ):
+        raise SolverError(name, termination.value, "check prices and limits (unbounded export?)")
+    if not has_solution:
+        raise SolverError(
+            name, termination.value, f"no feasible solution ({h.modelStatusToString(status_h)})"
+        )
+    t2 = time.perf_counter()
+    x = np.asarray(h.getSolution().col_value, dtype=float)
+    integer = compiled.integer & (not options.relax)
+    x = np.where(integer, np.round(x), x)
+    for var, val in zip(compiled.columns, x, strict=True):
+        var.set_value(float(val), skip_validation=True)
+    extract_s = time.perf_counter() - t2
+    mip = bool(compiled.integer.any()) and not options.relax
+    objective = float(info.objective_function_value)
+    bound = float(info.mip_dual_bound) if mip else objective
+    gap = float(info.mip_gap) if mip else 0.0
+    status = Status.ok if termination is TerminationCondition.optimal else Status.warning
+    message = ""
+    if status is Status.warning:
+        message = f"stopped by {termination.value} with a feasible solution at gap {gap:.4%}"
+    return SolveResult(
+        status=status,
+        termination=termination,
+        objective=objective,
+        bound=bound,
+        gap=gap,
+        relaxed=options.relax,
+        build_s=build_s,
+        handoff_s=handoff_s,
+        solve_s=solve_s,
+        extract_s=extract_s,
+        size=compiled.size,
+        message=message,
+    )
+
+
+def _feasible(model: pyo.ConcreteModel, relax: bool) -> bool:
+    compiled = compile_model(model)
+    h = _run(compiled, SolverOptions(relax=relax, time_limit_s=60.0))
+    return bool(h.getModelStatus() == highspy.HighsModelStatus.kOptimal)
+
+
+def diagnose_infeasibility(model: pyo.ConcreteModel) -> list[tuple[str | None, str, str]]:
+    """A minimal set of constraint families that cannot all hold (a family-level IIS).
+
+    Deletion filter over the tagged constraint components: drop a family; if the rest is still
+    infeasible, it was not needed for the conflict. Uses the LP relaxation when that is already
+    infeasible (cheap), the MILP otherwise.
+
+    Returns
+    -------
+    list of (asset_id or None, family name, equation)
+    """
+    families = list(model.component_objects(pyo.Constraint, active=True, descend_into=True))
+    relax = not _feasible(model, relax=True)
+    needed = []
+    try:
+        for comp in families:
+            comp.deactivate()
+            if _feasible(model, relax=relax):
+                comp.activate()
+                needed.append(comp)
+    finally:
+        for comp in families:
+            comp.activate()
+    out: list[tuple[str | None, str, str]] = []
+    for comp in needed:
+        eq, name = parse_family(comp.doc)
+        block = comp.parent_block()
+        asset_id = None if block is model else str(block.index())
+        out.append((asset_id, name, eq))
+    return out
