@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import pyomo.environ as pyo
-from pydantic import Field, model_validator
+from pydantic import Field, Strict, model_validator
 
 from models.assets.base import (
     TOL,
@@ -62,7 +62,8 @@ class BatterySpec(AssetSpecBase):
     discharge_efficiency_frac: float = Field(0.95, gt=0, le=1)
     degradation_cost_yuan_per_kwh: float = Field(0.05, ge=0)
     max_cycles_per_day: float | None = Field(None, gt=0)
-    grid_connected_on: dt.date | None = None
+    # ISO strings too: JSON bodies and Python dicts carry dates as text.
+    grid_connected_on: Annotated[dt.date, Strict(False)] | None = None
 
     @model_validator(mode="after")
     def _soc_order(self) -> BatterySpec:

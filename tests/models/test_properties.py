@@ -37,20 +37,39 @@ def small_parks(draw: st.DrawFn) -> dict[str, Any]:
     ]
     length = draw(st.integers(1, 2))
     if length <= steps:
-        assets.append({"id": "job", "type": "shiftable_load", "power_kw": [draw(st.floats(1.0, 50.0))] * length})
+        assets.append(
+            {
+                "id": "job",
+                "type": "shiftable_load",
+                "power_kw": [draw(st.floats(1.0, 50.0))] * length,
+            }
+        )
     arrival = draw(st.integers(0, steps - 1))
     departure = draw(st.integers(arrival + 1, steps))
     assets.append(
         {
-            "id": "ev", "type": "ev_charging", "chargers": 1, "charger_power_kw": 20.0, "site_limit_kw": 20.0,
+            "id": "ev",
+            "type": "ev_charging",
+            "chargers": 1,
+            "charger_power_kw": 20.0,
+            "site_limit_kw": 20.0,
             "v2g": draw(st.booleans()),
-            "sessions": [{"arrival": f"{arrival:02d}:00", "departure": f"{departure:02d}:00",
-                          "energy_kwh": draw(st.floats(0.0, 20.0 * (departure - arrival)))}],
+            "sessions": [
+                {
+                    "arrival": f"{arrival:02d}:00",
+                    "departure": f"{departure:02d}:00",
+                    "energy_kwh": draw(st.floats(0.0, 20.0 * (departure - arrival))),
+                }
+            ],
         }
     )
     return park_dict(
-        steps=steps, load=load, price=prices, assets=assets,
-        import_limit_kw=1000.0, export_limit_kw=draw(st.sampled_from([0.0, 50.0])),
+        steps=steps,
+        load=load,
+        price=prices,
+        assets=assets,
+        import_limit_kw=1000.0,
+        export_limit_kw=draw(st.sampled_from([0.0, 50.0])),
         export_price_yuan_per_kwh=draw(st.floats(0.0, 0.6)),
         demand_charge_yuan_per_kw_month=draw(st.sampled_from([0.0, 30.0])),
         month_peak_so_far_kw=draw(st.floats(0.0, 300.0)),
@@ -64,7 +83,11 @@ def test_schedule_properties(d: dict[str, Any]) -> None:
     f = s.frame
     b = d["assets"][1]
     e = b["energy_kwh"]
-    ch, dis, soc = f["bess.charge_kw"].to_numpy(), f["bess.discharge_kw"].to_numpy(), f["bess.soc_kwh"].to_numpy()
+    ch, dis, soc = (
+        f["bess.charge_kw"].to_numpy(),
+        f["bess.discharge_kw"].to_numpy(),
+        f["bess.soc_kwh"].to_numpy(),
+    )
     # Energy balance at the park bus, from the columns alone.
     supply = f["import_kw"] + f["pv_kw"] + dis
     demand = f["load_kw"] + f["export_kw"] + ch + f["ev.charge_kw"] + f.get("job.power_kw", 0.0)

@@ -37,13 +37,15 @@ def test_csv_with_finer_data_is_averaged_and_gaps_are_errors(tmp_path: Path) -> 
     g = TimeGrid.day(dt.date(2026, 7, 15), resolution_min=60)
     stamps = pd.date_range("2026-07-15", periods=96, freq="15min", tz="Asia/Shanghai")
     values = np.arange(96, dtype=float)
-    pd.DataFrame({"timestamp": [t.isoformat() for t in stamps], "load_kw": values}).to_csv(tmp_path / "l.csv", index=False)
+    pd.DataFrame({"timestamp": [t.isoformat() for t in stamps], "load_kw": values}).to_csv(
+        tmp_path / "l.csv", index=False
+    )
     problems: list[InputProblem] = []
     arr = resolve_series("l.csv", g, tmp_path, field="load", asset_id=None, problems=problems)
     assert problems == []
     np.testing.assert_allclose(arr, values.reshape(24, 4).mean(axis=1))
-    pd.DataFrame({"timestamp": [t.isoformat() for t in stamps.delete(10)], "load_kw": np.delete(values, 10)}).to_csv(
-        tmp_path / "gap.csv", index=False
-    )
+    pd.DataFrame(
+        {"timestamp": [t.isoformat() for t in stamps.delete(10)], "load_kw": np.delete(values, 10)}
+    ).to_csv(tmp_path / "gap.csv", index=False)
     resolve_series("gap.csv", g, tmp_path, field="load", asset_id=None, problems=problems)
     assert len(problems) == 1 and "gaps are not filled silently" in problems[0].reason
