@@ -2,7 +2,7 @@
 
 Equations (docs/model.md §Park): P1 power balance, P2 import limit, P3 export limit, P4 no
 simultaneous import and export (only when some step pays export ≥ import), P5 demand-charge
-excess over the month's recorded peak.
+excess over the month's recorded peak, P6 implied flow bounds.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common.gc_manager import PauseGC
 
 from models.assets import handler_for
 from models.assets.base import AssetTerms, family
@@ -41,22 +42,47 @@ def _export_limit(m: pyo.ConcreteModel, park: ResolvedPark) -> None:
     )
 
 
-def _no_simultaneous_import_export(m: pyo.ConcreteModel, park: ResolvedPark) -> None:
-    # Only steps that pay export ≥ import need it: elsewhere importing to export never pays.
-    need = np.flatnonzero(park.export_price_yuan_per_kwh >= park.import_price_yuan_per_kwh)
-    if len(need) == 0 or park.spec.grid.export_limit_kw == 0:
-        return
+def implied_flow_bounds(park: ResolvedPark) -> tuple[np.ndarray, np.ndarray]:
+    """Largest import and export each step can need [kW] (P6).
+
+    With one direction at the meter, ``imp_t = L_t − Σ n_t`` or ``exp_t = Σ n_t − L_t``, so the
+    assets' net power ranges bound both flows. As variable bounds they cut no physical schedule,
+    and they are the tight big-M of P4: an import limit of 60 MW as big-M let the LP relaxation
+    import and export at once and left it 0.5 % below the MILP on the large benchmark park.
+    """
+    lo = np.zeros(park.grid.steps)
+    hi = np.zeros(park.grid.steps)
+    for spec in park.assets:
+        a_lo, a_hi = handler_for(spec).net_range(spec, park.asset_data[spec.id], park.grid)
+        lo += a_lo
+        hi += a_hi
+    # The connection limits are left out: they stay constraints (P2, P3) an infeasibility
+    # diagnosis can name; P4 takes the smaller of both as its big-M.
+    return np.clip(park.load_kw - lo, 0.0, None), np.clip(hi - park.load_kw, 0.0, None)
+
+
+def _no_simultaneous_import_export(
+    m: pyo.ConcreteModel, park: ResolvedPark, imp_max: np.ndarray, exp_max: np.ndarray
+) -> None:
+    # Only steps that pay export ≥ import need it (elsewhere importing to export never pays),
+    # and only where both flows are possible at all.
     g = park.spec.grid
+    imp_max = np.minimum(imp_max, g.import_limit_kw)
+    exp_max = np.minimum(exp_max, g.export_limit_kw)
+    pays = park.export_price_yuan_per_kwh >= park.import_price_yuan_per_kwh
+    need = np.flatnonzero(pays & (imp_max > 0) & (exp_max > 0))
+    if len(need) == 0:
+        return
     m.TX = pyo.Set(initialize=need.tolist(), ordered=True)
     m.importing = pyo.Var(m.TX, domain=pyo.Binary)
     m.import_mode = pyo.Constraint(
         m.TX,
-        rule=lambda m, t: m.import_kw[t] <= g.import_limit_kw * m.importing[t],
+        rule=lambda m, t: m.import_kw[t] <= float(imp_max[t]) * m.importing[t],
         doc=family("P4", "import only in import mode"),
     )
     m.export_mode = pyo.Constraint(
         m.TX,
-        rule=lambda m, t: m.export_kw[t] <= g.export_limit_kw * (1 - m.importing[t]),
+        rule=lambda m, t: m.export_kw[t] <= float(exp_max[t]) * (1 - m.importing[t]),
         doc=family("P4", "export only in export mode"),
     )
 
@@ -91,12 +117,20 @@ def build_park_model(park: ResolvedPark) -> ParkModel:
     ParkModel
         The pyomo model (minimise ``m.objective`` [yuan]) and the terms each asset contributed.
     """
+    # Building creates ~10⁵ small objects; Python's cyclic GC would walk the growing model many
+    # times (measured: build time varied 0.09–0.23 s for the EV block alone).
+    with PauseGC():
+        return _build(park)
+
+
+def _build(park: ResolvedPark) -> ParkModel:
     grid = park.grid
     g = park.spec.grid
     m = pyo.ConcreteModel(name=park.spec.id)
     m.T = pyo.RangeSet(0, grid.steps - 1)
-    m.import_kw = pyo.Var(m.T, domain=pyo.NonNegativeReals)
-    m.export_kw = pyo.Var(m.T, domain=pyo.NonNegativeReals)
+    imp_max, exp_max = implied_flow_bounds(park)
+    m.import_kw = pyo.Var(m.T, bounds=lambda m, t: (0.0, float(imp_max[t])))
+    m.export_kw = pyo.Var(m.T, bounds=lambda m, t: (0.0, float(exp_max[t])))
 
     specs = {a.id: a for a in park.assets}
     terms: dict[str, AssetTerms] = {}
@@ -109,7 +143,7 @@ def build_park_model(park: ResolvedPark) -> ParkModel:
     _power_balance(m, park, terms)
     _import_limit(m, park)
     _export_limit(m, park)
-    _no_simultaneous_import_export(m, park)
+    _no_simultaneous_import_export(m, park, imp_max, exp_max)
     _demand_excess(m, park)
 
     dt_h = grid.dt_h

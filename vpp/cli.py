@@ -153,33 +153,27 @@ def schedule(
 ) -> None:
     """Schedule one park day-ahead: writes schedule.csv, summary.json and schedule.html."""
     day = _parse_date(date)
-    progress_text = {"msg": "building"}
-
-    def on_improve(elapsed: float, obj: float, bound: float, gap: float) -> None:
-        progress_text["msg"] = (
-            f"{elapsed:6.1f} s  best {obj:,.1f} yuan  bound {bound:,.1f}  gap {gap:.3%}"
-        )
-
-    options = SolverOptions(
-        time_limit_s=time_limit,
-        mip_rel_gap=mip_gap,
-        threads=threads,
-        random_seed=seed,
-        relax=relax,
-        log=solver_log,
-        progress=on_improve,
-    )
     try:
         spec = load_park(park_file)
         park = resolve_park(spec, base_dir=park_file.parent, source=str(park_file), date=day)
         with console.status(f"Scheduling {spec.id} ...", spinner="dots") as status:
+
+            def on_improve(elapsed: float, obj: float, bound: float, gap: float) -> None:
+                status.update(
+                    f"Scheduling {spec.id}: {elapsed:6.1f} s  best {obj:,.1f} yuan  "
+                    f"bound {bound:,.1f}  gap {gap:.3%}"
+                )
+
+            options = SolverOptions(
+                time_limit_s=time_limit,
+                mip_rel_gap=mip_gap,
+                threads=threads,
+                random_seed=seed,
+                relax=relax,
+                log=solver_log,
+                progress=on_improve,
+            )
             t0 = time.perf_counter()
-
-            def tick(elapsed: float, obj: float, bound: float, gap: float) -> None:
-                on_improve(elapsed, obj, bound, gap)
-                status.update(f"Scheduling {spec.id}: {progress_text['msg']}")
-
-            options = SolverOptions(**{**options.__dict__, "progress": tick})
             result: ParkSchedule = schedule_park(park, options)
             wall = time.perf_counter() - t0
         paths = write_outputs(result, out)

@@ -164,7 +164,6 @@ def build(b: pyo.Block, spec: BatterySpec, data: BatteryData, grid: TimeGrid) ->
             expr=dt_h * sum(b.discharge_kw[t] for t in T) <= data.max_discharge_kwh,
             doc=family("B5", "cycle limit"),
         )
-    b.net_kw = pyo.Expression(T, rule=lambda b, t: b.discharge_kw[t] - b.charge_kw[t])
     b.degradation = pyo.Expression(
         expr=spec.degradation_cost_yuan_per_kwh * dt_h * sum(b.discharge_kw[t] for t in T)
     )
@@ -173,7 +172,8 @@ def build(b: pyo.Block, spec: BatterySpec, data: BatteryData, grid: TimeGrid) ->
         expr=-dt_h * sum(float(rate[t]) * b.discharge_kw[t] for t in T if rate[t] > 0)
     )
     return AssetTerms(
-        net_kw=b.net_kw, costs_yuan={"degradation": b.degradation, "subsidy": b.subsidy}
+        net_kw=[b.discharge_kw[t] - b.charge_kw[t] for t in T],
+        costs_yuan={"degradation": b.degradation, "subsidy": b.subsidy},
     )
 
 
@@ -235,6 +235,12 @@ def verify(
     return out
 
 
+def net_range(
+    spec: BatterySpec, data: BatteryData, grid: TimeGrid
+) -> tuple[np.ndarray, np.ndarray]:
+    return np.full(grid.steps, -spec.power_kw), np.full(grid.steps, spec.power_kw)
+
+
 HANDLER: AssetHandler[BatterySpec, BatteryData] = AssetHandler(
     type_name="battery",
     spec_class=BatterySpec,
@@ -243,4 +249,5 @@ HANDLER: AssetHandler[BatterySpec, BatteryData] = AssetHandler(
     extract=extract,
     costs=costs,
     verify=verify,
+    net_range=net_range,
 )

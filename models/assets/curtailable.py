@@ -104,6 +104,12 @@ def verify(
     return out
 
 
+def net_range(
+    spec: CurtailableLoadSpec, data: CurtailData, grid: TimeGrid
+) -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros(grid.steps), data.limit_kw.copy()
+
+
 HANDLER: AssetHandler[CurtailableLoadSpec, CurtailData] = AssetHandler(
     type_name="curtailable_load",
     spec_class=CurtailableLoadSpec,
@@ -112,4 +118,5 @@ HANDLER: AssetHandler[CurtailableLoadSpec, CurtailData] = AssetHandler(
     extract=extract,
     costs=costs,
     verify=verify,
+    net_range=net_range,
 )

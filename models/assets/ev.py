@@ -29,6 +29,7 @@ from models.assets.base import (
     ResolveContext,
     Timestamp,
     family,
+    linear,
     to_time,
     values,
 )
@@ -93,10 +94,6 @@ class EvData:
     energy_kwh: np.ndarray  # energy required within the horizon
     power_kw: np.ndarray  # per-session power limit
     limit_kw: float  # min(site limit, chargers × charger power)
-
-    @property
-    def pairs(self) -> list[tuple[int, int]]:
-        return [(s, t) for s in range(len(self.first)) for t in range(self.first[s], self.last[s])]
 
 
 def _load_sessions(
@@ -200,62 +197,75 @@ def resolve(spec: EvChargingSpec, ctx: ResolveContext, problems: list[InputProbl
     )
 
 
+def _pair_index(data: EvData) -> tuple[list[range], list[list[int]]]:
+    """Flat variable numbers of each session's steps, and the pairs present at each step."""
+    offsets = np.concatenate([[0], np.cumsum(data.last - data.first)]).astype(int)
+    of_session = [range(offsets[s], offsets[s + 1]) for s in range(len(data.first))]
+    at_step: list[list[int]] = [[] for _ in range(int(data.last.max(initial=0)))]
+    for s, rng in enumerate(of_session):
+        for i, t in zip(rng, range(data.first[s], data.last[s]), strict=True):
+            at_step[t].append(i)
+    return of_session, at_step
+
+
 def build(b: pyo.Block, spec: EvChargingSpec, data: EvData, grid: TimeGrid) -> AssetTerms:
     T = range(grid.steps)
     S = range(len(data.first))
     dt_h = grid.dt_h
-    steps_of = [range(data.first[s], data.last[s]) for s in S]
-    sessions_at: list[list[int]] = [[] for _ in T]
-    for s in S:
-        for t in steps_of[s]:
-            sessions_at[t].append(s)
-    b.ST = pyo.Set(initialize=data.pairs, dimen=2, ordered=True)
-    lower = -1.0 if spec.v2g else 0.0
-    b.charge_kw = pyo.Var(
-        b.ST, bounds=lambda _b, s, t: (lower * data.power_kw[s], float(data.power_kw[s]))
-    )
+    of_session, at_step = _pair_index(data)
+    at_step += [[] for _ in range(grid.steps - len(at_step))]
+    n_pairs = of_session[-1].stop if of_session else 0
+    # One variable per (session, step in its window), numbered flat: a 2-D sparse pyomo Set
+    # costs more to build than the model itself needs.
+    limit = np.repeat(data.power_kw, data.last - data.first)
+    lower = -limit if spec.v2g else np.zeros(n_pairs)
+    b.charge_kw = pyo.Var(range(n_pairs), bounds=lambda _b, i: (float(lower[i]), float(limit[i])))
+    q = [b.charge_kw[i] for i in range(n_pairs)]
     b.unmet_kwh = pyo.Var(S, bounds=lambda _b, s: (0.0, float(data.energy_kwh[s])))
     b.session_energy = pyo.Constraint(
         S,
         rule=lambda b, s: (
-            dt_h * sum(b.charge_kw[s, t] for t in steps_of[s]) + b.unmet_kwh[s]
+            linear([dt_h] * len(of_session[s]), [q[i] for i in of_session[s]]) + b.unmet_kwh[s]
             == float(data.energy_kwh[s])
         ),
         doc=family("E1", "session energy by departure"),
     )
 
     def _site(b: pyo.Block, t: int) -> object:
-        if not sessions_at[t]:
+        if not at_step[t]:
             return pyo.Constraint.Skip
-        flow = sum(b.charge_kw[s, t] for s in sessions_at[t])
+        flow = linear([1.0] * len(at_step[t]), [q[i] for i in at_step[t]])
         return (-data.limit_kw if spec.v2g else None, flow, data.limit_kw)
 
     b.site_limit = pyo.Constraint(T, rule=_site, doc=family("E2", "site and charger limit"))
     if spec.v2g:
-        b.stored_kwh = pyo.Var(b.ST, bounds=(0.0, None))
+        first_of = {rng.start for rng in of_session}
+        b.stored_kwh = pyo.Var(range(n_pairs), bounds=(0.0, None))
 
-        def _v2g(b: pyo.Block, s: int, t: int) -> object:
-            prev = 0.0 if t == data.first[s] else b.stored_kwh[s, t - 1]
-            return b.stored_kwh[s, t] == prev + dt_h * b.charge_kw[s, t]
+        def _v2g(b: pyo.Block, i: int) -> object:
+            prev = 0.0 if i in first_of else b.stored_kwh[i - 1]
+            return b.stored_kwh[i] == prev + dt_h * q[i]
 
         b.v2g_energy = pyo.Constraint(
-            b.ST, rule=_v2g, doc=family("E3", "V2G energy above arrival level")
+            range(n_pairs), rule=_v2g, doc=family("E3", "V2G energy above arrival level")
         )
-    b.net_kw = pyo.Expression(T, rule=lambda b, t: -sum(b.charge_kw[s, t] for s in sessions_at[t]))
     b.unmet_penalty = pyo.Expression(
         expr=spec.unmet_energy_penalty_yuan_per_kwh * sum(b.unmet_kwh[s] for s in S)
     )
-    return AssetTerms(net_kw=b.net_kw, costs_yuan={"unmet_energy_penalty": b.unmet_penalty})
+    net_kw = [linear([-1.0] * len(at_step[t]), [q[i] for i in at_step[t]]) for t in T]
+    return AssetTerms(net_kw=net_kw, costs_yuan={"unmet_energy_penalty": b.unmet_penalty})
 
 
 def extract(b: pyo.Block, spec: EvChargingSpec, data: EvData, grid: TimeGrid) -> AssetResult:
+    of_session, _ = _pair_index(data)
+    n_pairs = of_session[-1].stop if of_session else 0
+    flat = values(b.charge_kw, range(n_pairs))
     charge = np.zeros(grid.steps)
     connected = np.zeros(grid.steps)
     unmet_at_departure = np.zeros(grid.steps)
     records = []
     for s in range(len(data.first)):
-        steps = range(data.first[s], data.last[s])
-        p = values(b.charge_kw, [(s, t) for t in steps])
+        p = flat[of_session[s].start : of_session[s].stop]
         charge[data.first[s] : data.last[s]] += p
         connected[data.first[s] : data.last[s]] += 1
         unmet = max(0.0, float(pyo.value(b.unmet_kwh[s])))
@@ -304,6 +314,15 @@ def verify(
     return out
 
 
+def net_range(spec: EvChargingSpec, data: EvData, grid: TimeGrid) -> tuple[np.ndarray, np.ndarray]:
+    present = np.zeros(grid.steps + 1)
+    np.add.at(present, data.first, data.power_kw)
+    np.add.at(present, data.last, -data.power_kw)
+    most = np.minimum(np.cumsum(present)[: grid.steps], data.limit_kw)
+    most = np.clip(most, 0.0, None)
+    return -most, (most.copy() if spec.v2g else np.zeros(grid.steps))
+
+
 HANDLER: AssetHandler[EvChargingSpec, EvData] = AssetHandler(
     type_name="ev_charging",
     spec_class=EvChargingSpec,
@@ -312,4 +331,5 @@ HANDLER: AssetHandler[EvChargingSpec, EvData] = AssetHandler(
     extract=extract,
     costs=costs,
     verify=verify,
+    net_range=net_range,
 )

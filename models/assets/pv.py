@@ -128,6 +128,10 @@ def verify(
     return []
 
 
+def net_range(spec: PvSpec, data: PvData, grid: TimeGrid) -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros(grid.steps), data.available_kw.copy()
+
+
 HANDLER: AssetHandler[PvSpec, PvData] = AssetHandler(
     type_name="pv",
     spec_class=PvSpec,
@@ -136,4 +140,5 @@ HANDLER: AssetHandler[PvSpec, PvData] = AssetHandler(
     extract=extract,
     costs=costs,
     verify=verify,
+    net_range=net_range,
 )

@@ -22,6 +22,7 @@ from models.assets.base import (
     ResolveContext,
     Timestamp,
     family,
+    linear,
     to_time,
     values,
 )
@@ -132,24 +133,28 @@ def build(b: pyo.Block, spec: ShiftableLoadSpec, data: JobData, grid: TimeGrid) 
     b.one_start = pyo.Constraint(
         expr=(runs <= 1) if data.optional else (runs == 1), doc=family("J1", "one start in window")
     )
-    starts_covering = [[k for k in data.starts if k <= t < k + n] for t in T]
-    b.power_kw = pyo.Expression(
-        T,
-        rule=lambda b, t: sum(
-            float(data.profile_kw[t - k]) * b.start[k] for k in starts_covering[t]
-        ),
-    )
-    b.net_kw = pyo.Expression(T, rule=lambda b, t: -b.power_kw[t])
+    # Starts covering step t are the contiguous range [t − n + 1, t] ∩ K: no scan over K.
+    first, last = int(data.starts[0]), int(data.starts[-1])
+    prof = data.profile_kw.tolist()
+    # J2 as plain linear expressions (negative: consumption) so that the power balance embeds
+    # them without a named-expression indirection the compiler would walk again.
+    start = [b.start[k] for k in data.starts]  # start[k - first]
+    net_kw = []
+    for t in T:
+        ks = range(max(first, t - n + 1), min(last, t) + 1)
+        net_kw.append(linear([-prof[t - k] for k in ks], [start[k - first] for k in ks]))
     costs: dict[str, object] = {}
     if data.optional:
         b.value = pyo.Expression(expr=-float(spec.value_yuan or 0.0) * runs)
         costs["job_value"] = b.value
-    return AssetTerms(net_kw=b.net_kw, costs_yuan=costs)
+    return AssetTerms(net_kw=net_kw, costs_yuan=costs)
 
 
 def extract(b: pyo.Block, spec: ShiftableLoadSpec, data: JobData, grid: TimeGrid) -> AssetResult:
     x = values(b.start, list(data.starts))
-    power = values(b.power_kw, range(grid.steps))
+    power = np.zeros(grid.steps)
+    for k, v in zip(data.starts, x, strict=True):
+        power[k : k + len(data.profile_kw)] += v * data.profile_kw
     starts = [int(k) for k, v in zip(data.starts, x, strict=True) if v > 0.5]
     records = [
         {"start_step": k, "start": grid.index[k].isoformat(), "weight": float(v)}
@@ -190,6 +195,16 @@ def verify(
     return []
 
 
+def net_range(
+    spec: ShiftableLoadSpec, data: JobData, grid: TimeGrid
+) -> tuple[np.ndarray, np.ndarray]:
+    most = np.zeros(grid.steps)
+    n = len(data.profile_kw)
+    for k in data.starts:
+        most[k : k + n] = np.maximum(most[k : k + n], data.profile_kw)
+    return -most, np.zeros(grid.steps)
+
+
 HANDLER: AssetHandler[ShiftableLoadSpec, JobData] = AssetHandler(
     type_name="shiftable_load",
     spec_class=ShiftableLoadSpec,
@@ -198,4 +213,5 @@ HANDLER: AssetHandler[ShiftableLoadSpec, JobData] = AssetHandler(
     extract=extract,
     costs=costs,
     verify=verify,
+    net_range=net_range,
 )

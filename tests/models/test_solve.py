@@ -1,0 +1,98 @@
+"""The solve path: implied flow bounds, the LP-bound optimality proof, time limits, verifier."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from models.park import build_park_model, implied_flow_bounds
+from models.results import verify_schedule
+from models.solve import SolverOptions, Status, TerminationCondition
+from scenarios.examples import EXAMPLES_DIR
+from tests.helpers import battery, park_dict, resolved, solve
+
+
+def test_import_export_binaries_only_where_both_flows_can_happen() -> None:
+    # Export pays more than import in both hours, but only hour 1 has PV above the load.
+    pv = {"id": "pv", "type": "pv", "capacity_kwp": 100.0, "forecast_kw": [0.0, 100.0]}
+    d = park_dict(
+        steps=2,
+        load=50.0,
+        price=0.5,
+        assets=[pv],
+        export_limit_kw=100.0,
+        export_price_yuan_per_kwh=1.0,
+    )
+    park = resolved(d)
+    imp_max, exp_max = implied_flow_bounds(park)
+    np.testing.assert_allclose(imp_max, [50.0, 50.0])
+    np.testing.assert_allclose(exp_max, [0.0, 50.0])
+    pm = build_park_model(park)
+    assert list(pm.model.TX) == [1]
+    s = solve(d)
+    np.testing.assert_allclose(s.frame["import_kw"], [50.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose(s.frame["export_kw"], [0.0, 50.0], atol=1e-9)
+    assert s.costs["total_yuan"] == pytest.approx(0.5 * 50 - 1.0 * 50)
+
+
+def test_lp_bound_proof_agrees_with_branch_and_bound() -> None:
+    from models.results import schedule_park
+    from models.spec import load_park, resolve_park
+
+    path = EXAMPLES_DIR / "wuxi-xishan-electronics.yaml"
+    park = resolve_park(load_park(path), base_dir=path.parent)
+    fast = schedule_park(park, SolverOptions(mip_rel_gap=1e-3))
+    exact = schedule_park(park, SolverOptions(mip_rel_gap=1e-6, warm_start=False))
+    assert fast.solve.method == "lp_bound"
+    assert exact.solve.method == "highs_mip"
+    assert fast.solve.bound is not None and fast.solve.objective is not None
+    assert fast.solve.gap is not None and fast.solve.gap <= 1e-3
+    # The LP bound is a true lower bound, and the start is within the gap of the optimum.
+    assert exact.solve.objective is not None
+    assert fast.solve.bound <= exact.solve.objective + 1e-6
+    assert fast.solve.objective <= exact.solve.objective * (1 + 1e-3) + 1e-6
+
+
+def test_time_limit_with_a_feasible_solution_is_flagged() -> None:
+    # A subsidised battery with no cycle limit: the relaxation charges and discharges at once in
+    # every step, so proving 0.01 % takes far longer than one second.
+    b = battery(
+        power_kw=500.0,
+        energy_kwh=1000.0,
+        soc_initial_frac=0.5,
+        soc_final_min_frac=0.5,
+        charge_efficiency_frac=0.95,
+        discharge_efficiency_frac=0.95,
+        degradation_cost_yuan_per_kwh=0.05,
+        grid_connected_on="2026-03-10",
+    )
+    job = {"id": "oven", "type": "shiftable_load", "power_kw": [300.0] * 4}
+    d = park_dict(
+        steps=96,
+        resolution_min=15,
+        load=1200.0,
+        assets=[b, job],
+        demand_charge_yuan_per_kw_month=40.0,
+        month_peak_so_far_kw=1500.0,
+    )
+    del d["grid"]["import_price_yuan_per_kwh"]
+    d["grid"]["tariff"] = "jiangsu-2025-two-part-1-10kv"
+    s = solve(d, SolverOptions(time_limit_s=1.0, mip_rel_gap=1e-4))
+    assert s.solve.termination is TerminationCondition.time_limit
+    assert s.solve.status is Status.warning
+    assert s.solve.gap is not None and s.solve.gap > 1e-4
+    assert "time_limit" in s.solve.message
+
+
+def test_verifier_catches_a_tampered_schedule() -> None:
+    s = solve(park_dict(steps=4, load=100.0, price=[0.2, 0.2, 1.0, 1.0], assets=[battery()]))
+    assert verify_schedule(s.park, s.frame, s.assets, s.solve, s.costs) == []
+    frame = s.frame.copy()
+    frame.loc[2, "import_kw"] += 5.0
+    problems = verify_schedule(s.park, frame, s.assets, s.solve, s.costs)
+    assert any("power balance off by" in p and "step 2" in p for p in problems)
+    lying = dataclasses.replace(s.solve, objective=s.solve.objective + 1.0)  # type: ignore[operator]
+    problems = verify_schedule(s.park, s.frame, s.assets, lying, s.costs)
+    assert any("differs from the solver objective" in p for p in problems)
