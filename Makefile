@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck test-fast examples clean
+.PHONY: run test lint typecheck test-fast examples clean bench bench-check bench-check-fast bench-baseline bench-peers bench-profile
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (set PYTHON=...)"; exit 1; }
@@ -31,6 +31,28 @@ test-fast: $(STAMP)
 
 examples: $(STAMP)
 	$(BIN)/python -m scenarios.generate_examples
+
+# Benchmarks (benchmarks/README.md). CASE=large-park for bench-profile.
+bench: $(STAMP)
+	$(BIN)/vpp bench run --out out/bench
+
+bench-check: $(STAMP)
+	$(BIN)/vpp bench check --out out/bench
+
+# The CI subset of the gate (a minute or two); .ci/run calls it after the tests.
+bench-check-fast: $(STAMP)
+	$(BIN)/vpp bench check --fast --out out/bench-fast
+
+bench-baseline: $(STAMP)
+	$(BIN)/vpp bench baseline --out out/bench
+
+# Peers in their own environments under .venv-peers (created on first use).
+bench-peers: $(STAMP)
+	$(BIN)/vpp bench peers --out out/bench
+
+CASE ?= large-park
+bench-profile: $(STAMP)
+	$(BIN)/vpp bench profile $(CASE) --out out/bench
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache

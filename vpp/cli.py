@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from benchmarks.cli import app as bench_app
 from models.errors import (
     InfeasibleError,
     ParkInputError,
@@ -33,6 +34,7 @@ app = typer.Typer(
 )
 schema_app = typer.Typer(no_args_is_help=True, help="Print JSON Schemas of the file formats.")
 app.add_typer(schema_app, name="schema")
+app.add_typer(bench_app, name="bench")
 console = Console(width=None if sys.stdout.isatty() else 150)
 err_console = Console(stderr=True)
 

@@ -149,7 +149,7 @@ def linear(coefs: Sequence[float], variables: Sequence[Any]) -> Any:
     """``Σ coef·var`` as one pyomo ``LinearExpression``.
 
     Building it from monomials directly is ~5× faster than ``sum()`` over products, which
-    matters for the per-step sums of EV sessions and job starts (see benchmarks/large_park.py).
+    matters for the per-step sums of EV sessions and job starts (measured on the large park of benchmarks/generate.py).
     """
     if not variables:
         return 0.0
