@@ -15,7 +15,10 @@ from typing import Any
 
 BASELINE = Path(__file__).resolve().parent / "baseline.json"
 MAX_SLOWDOWN = 0.25
-NOISE_FLOOR = 0.05  # calibration units (~one twentieth of the calibration problem)
+# Calibration units (a quarter of the calibration problem, ~70 ms here): a case of 50 ms moved
+# by 40 % between a developer's venv and a fresh CI clone on the same machine, so cases that
+# small are gated only against gross regressions; the 25 % rule bites on cases above ~1 unit.
+NOISE_FLOOR = 0.25
 
 
 @dataclass

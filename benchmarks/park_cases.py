@@ -122,7 +122,7 @@ def _register_all() -> None:
                 "park",
                 f"{label} generated park MILP to 0.1 % gap: {desc}",
                 _generated_runner(size, 0, 1, relax=False),
-                repeats=5 if label == "large" else 3,
+                repeats=5 if label == "large" else 7,
                 fast=fast,
                 objective_rtol=1e-3,
             )
@@ -133,6 +133,7 @@ def _register_all() -> None:
                 "park",
                 f"LP relaxation of {label}-park",
                 _generated_runner(size, 0, 1, relax=True),
+                repeats=3 if label == "large" else 7,
                 fast=fast,
                 lp_of=f"{label}-park",
             )
