@@ -28,6 +28,7 @@ from models.solve import SolverOptions
 from models.spec import load_park, park_json_schema, resolve_park
 from scenarios.examples import EXAMPLE_DAYS, example_parks
 from vpp.baseline_cmd import baseline as baseline_command
+from vpp.forecast_cmd import forecast as forecast_command
 from vpp.report import write_outputs
 
 app = typer.Typer(
@@ -37,6 +38,7 @@ schema_app = typer.Typer(no_args_is_help=True, help="Print JSON Schemas of the f
 app.add_typer(schema_app, name="schema")
 app.add_typer(bench_app, name="bench")
 app.command("baseline")(baseline_command)
+app.command("forecast")(forecast_command)
 console = Console(width=None if sys.stdout.isatty() else 150)
 err_console = Console(stderr=True)
 

@@ -44,7 +44,8 @@ def test_lp_bound_proof_agrees_with_branch_and_bound() -> None:
     path = EXAMPLES_DIR / "wuxi-xishan-electronics.yaml"
     park = resolve_park(load_park(path), base_dir=path.parent)
     fast = schedule_park(park, SolverOptions(mip_rel_gap=1e-3))
-    exact = schedule_park(park, SolverOptions(mip_rel_gap=1e-6, warm_start=False))
+    # plain branch and bound to 0.01 % (tighter took 64 s on the 2026 synthetic history)
+    exact = schedule_park(park, SolverOptions(mip_rel_gap=1e-4, warm_start=False))
     assert fast.solve.method == "lp_bound"
     assert exact.solve.method == "highs_mip"
     assert fast.solve.bound is not None and fast.solve.objective is not None
