@@ -135,7 +135,14 @@ def _read_table(path: Path) -> pd.DataFrame:
 _OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
 
 
-def _timestamps(raw: pd.Series, source: str) -> pd.DatetimeIndex:
+def parse_timestamps(raw: pd.Series, source: str, column: str = "timestamp") -> pd.DatetimeIndex:
+    """ISO timestamps as Asia/Shanghai time (naive ones are local time), vectorised.
+
+    Raises
+    ------
+    HistoryError
+        Unparseable values (names up to three rows).
+    """
     # Naive and offset-carrying timestamps may be mixed in one file: parse each group
     # vectorised (a year of 15-minute rows), naive as Shanghai local time.
     text = raw.astype(str).str.strip()
@@ -160,7 +167,7 @@ def _timestamps(raw: pd.Series, source: str) -> pd.DatetimeIndex:
             if len(bad) >= 3:
                 break
         raise HistoryError(
-            source, "timestamp", f"not ISO 8601 timestamps ({'; '.join(bad) or exc})"
+            source, column, f"not ISO 8601 timestamps ({'; '.join(bad) or exc})"
         ) from exc
     return pd.DatetimeIndex(out)
 
@@ -187,7 +194,7 @@ def history_from_frame(
         )
     if data.empty:
         raise HistoryError(source, "timestamp", "no rows")
-    index = _timestamps(data["timestamp"], source)
+    index = parse_timestamps(data["timestamp"], source)
     step = pd.Timedelta(minutes=resolution_min)
     off = (index - index.normalize()) % step != pd.Timedelta(0)
     if off.any():

@@ -101,6 +101,30 @@ class SubsidySpec(BaseModel):
     months: int = Field(24, ge=0)
 
 
+class ForecastSpec(BaseModel):
+    """Where a park's forecasts come from when the park file asks for them.
+
+    Parameters
+    ----------
+    history : str, optional
+        Metered history (``timestamp, load_kw[, pv_kw, temperature_c]``), relative to the park
+        file; default the file of ``load`` (its ``#column`` dropped).
+    load_method : {"gradient-boosting", "similar-day"}
+        Load forecast method (``vpp forecast backtest`` compares them).
+    load_quantile : {"p10", "p50", "p90"}
+        Which load quantile the schedule uses.
+    ev_session_history : dict
+        EV asset id → its session history file (``arrival, departure, energy_kwh[,
+        max_power_kw]``); those assets take the forecast sessions of the day.
+    """
+
+    model_config = _STRICT
+    history: str | None = None
+    load_method: Literal["gradient-boosting", "similar-day"] = "gradient-boosting"
+    load_quantile: Literal["p10", "p50", "p90"] = "p50"
+    ev_session_history: dict[str, str] = Field(default_factory=dict)
+
+
 class ParkSpec(BaseModel):
     """One industrial park: its grid connection, load and assets."""
 
@@ -114,6 +138,11 @@ class ParkSpec(BaseModel):
     load: float | list[float] | str = Field(description="Park load per step [kW]: list or CSV path")
     assets: list[AssetSpec] = Field(default_factory=list)
     subsidy: SubsidySpec = Field(default_factory=SubsidySpec)
+    forecast: Literal["auto"] | ForecastSpec | None = Field(
+        None,
+        description="auto (or a forecast block): load, PV and EV sessions of the day come from "
+        "the forecasts (forecasts/) instead of the fixed series",
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self) -> ParkSpec:
@@ -270,6 +299,12 @@ def resolve_park(
         grid = horizon_grid(spec, date)
     except (TimeGridError, ValueError) as exc:
         raise ParkInputError([InputProblem("horizon", str(exc))], source) from exc
+    if spec.forecast is not None:
+        # forecasts/ builds on models/: imported here, where it is needed, to keep models/
+        # importable without it
+        from forecasts.apply import apply_forecasts
+
+        spec = apply_forecasts(spec, base, grid, source)
     load = resolve_series(spec.load, grid, base, field="load", asset_id=None, problems=problems)
     if spec.grid.tariff is not None:
         tariff = (

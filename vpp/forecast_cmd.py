@@ -15,11 +15,12 @@ from rich.console import Console
 from rich.table import Table
 
 from forecasts.backtest import backtest, best_method, held_out_days, plot
+from forecasts.ev import forecast_sessions, read_sessions
 from forecasts.history import History, HistoryError, read_history
 from forecasts.load import METHODS, forecast_load
-from forecasts.pv import clearsky_pv_kw
+from forecasts.pv_forecast import forecast_pv, pv_backtest
 from models.errors import ParkVppError
-from models.spec import ParkSpec, horizon_grid, load_park
+from models.spec import ForecastSpec, ParkSpec, load_park
 
 console = Console(width=None if sys.stdout.isatty() else 150)
 err_console = Console(stderr=True)
@@ -53,6 +54,7 @@ def _do_backtest(
     held = held_out_days(hist, days)
     t0 = time.perf_counter()
     scores = backtest(hist, held)
+    pv = pv_backtest(spec, hist, held) if "pv_kw" in hist.frame.columns else None
     elapsed = time.perf_counter() - t0
     chosen = best_method(scores)
     out.mkdir(parents=True, exist_ok=True)
@@ -65,6 +67,7 @@ def _do_backtest(
         "weather": "temperature of the held-out day from the history (a perfect forecast)",
         "methods": {m: s.as_dict() for m, s in scores.items()},
         "chosen": chosen,
+        "pv": pv,
         "seconds": round(elapsed, 2),
         "plot": str(png),
     }
@@ -87,6 +90,11 @@ def _do_backtest(
             str(len(s.errors)),
         )
     console.print(table)
+    if pv is not None:
+        console.print(
+            f"PV ({pv['method']}): MAE {pv['mae_kw']:,.1f} kW, pinball {pv['pinball_kw']:,.1f} kW, "
+            f"P10–P90 coverage {pv['coverage_frac']:.0%} over {pv['days']} days"
+        )
     console.print(f"{elapsed:.1f} s; wrote {out / (spec.id + '-backtest.json')} and {png}")
 
 
@@ -102,18 +110,13 @@ def _do_forecast(
     if chosen not in METHODS:
         raise typer.BadParameter(f"--method {chosen!r}; known: {', '.join(METHODS)}")
     fc = forecast_load(hist, day, chosen, temperature_c=temp)
-    grid = horizon_grid(spec, day)
-    pv = np.zeros(grid.steps)
-    for a in spec.assets:
-        if a.type == "pv":
-            pv += clearsky_pv_kw(
-                grid,
-                latitude_deg=spec.location.latitude,
-                longitude_deg=spec.location.longitude,
-                capacity_kwp=a.capacity_kwp,
-                tilt_deg=a.tilt_deg,
-                azimuth_deg=a.azimuth_deg,
-            )
+    pvf = forecast_pv(spec, day, history=hist)
+    pv = pvf.p50_kw
+    ev: dict[str, Any] = {}
+    if isinstance(spec.forecast, ForecastSpec):
+        for aid, path in spec.forecast.ev_session_history.items():
+            evf = forecast_sessions(read_sessions(park_file.parent / path), day)
+            ev[aid] = evf.as_dict()
     doc = {
         "park": spec.id,
         "date": day.isoformat(),
@@ -124,14 +127,19 @@ def _do_forecast(
         "load_p10_kw": np.round(fc.p10_kw, 1).tolist(),
         "load_p50_kw": np.round(fc.p50_kw, 1).tolist(),
         "load_p90_kw": np.round(fc.p90_kw, 1).tolist(),
-        "pv_clearsky_kw": np.round(pv, 1).tolist(),
+        "pv_method": pvf.method,
+        "pv_notes": pvf.notes,
+        "pv_p10_kw": np.round(pvf.p10_kw, 1).tolist(),
+        "pv_p50_kw": np.round(pvf.p50_kw, 1).tolist(),
+        "pv_p90_kw": np.round(pvf.p90_kw, 1).tolist(),
         "temperature_c": None if temp is None else np.round(temp, 1).tolist(),
+        "ev_sessions": ev,
     }
     if as_json:
         print(json.dumps(doc, indent=2))
         return
     table = Table(title=f"{spec.id} {day} day-ahead ({fc.method}, data before {fc.cutoff})")
-    for col in ("hour", "load P10 kW", "load P50 kW", "load P90 kW", "PV clear-sky kW"):
+    for col in ("hour", "load P10 kW", "load P50 kW", "load P90 kW", "PV P10", "PV P50", "PV P90"):
         table.add_column(col, justify="right")
     per_hour = len(fc.timestamps) // 24
     for h in range(24):
@@ -141,9 +149,18 @@ def _do_forecast(
             f"{fc.p10_kw[sl].mean():,.0f}",
             f"{fc.p50_kw[sl].mean():,.0f}",
             f"{fc.p90_kw[sl].mean():,.0f}",
+            f"{pvf.p10_kw[sl].mean():,.0f}",
             f"{pv[sl].mean():,.0f}",
+            f"{pvf.p90_kw[sl].mean():,.0f}",
         )
     console.print(table)
+    for aid, e in ev.items():
+        console.print(
+            f"{aid}: {e['expected_count']:.1f} sessions expected; arrival h P10/P50/P90 "
+            f"{e['arrival_h_p10_p50_p90']}, dwell h {e['dwell_h_p10_p50_p90']}, "
+            f"energy kWh {e['energy_kwh_p10_p50_p90']}",
+            highlight=False,
+        )
 
 
 def forecast(

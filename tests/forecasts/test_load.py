@@ -138,7 +138,9 @@ def test_cli_forecast_and_backtest(tmp_path: Path) -> None:
     )
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
-    assert len(doc["load_p50_kw"]) == 96 and max(doc["pv_clearsky_kw"]) > 100
+    assert len(doc["load_p50_kw"]) == 96 and max(doc["pv_p50_kw"]) > 100
+    # no PV history: the quantiles collapse onto the clear-sky estimate, said in the notes
+    assert doc["pv_p10_kw"] == doc["pv_p90_kw"] and "no PV history" in doc["pv_notes"][0]
     assert doc["cutoff"] == "2026-04-28T10:30:00+08:00"
     bt = runner.invoke(
         app,
