@@ -135,3 +135,19 @@ def plot(scores: dict[str, MethodScore], path: Path, last_days: int = 7) -> Path
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def choose_method(
+    history: History, day: dt.date, days: int = 7
+) -> tuple[str, dict[str, MethodScore]]:
+    """The method with the lowest MAPE on the ``days`` most recent complete days whose load is
+    known at the cutoff of ``day`` (so the choice itself sees no future data)."""
+    from forecasts.load import cutoff_for
+
+    seen = history.before(cutoff_for(day))
+    last = day - dt.timedelta(days=2)
+    held = [d for d in reversed(seen.dates()) if d <= last and seen.is_complete(d)][:days]
+    if not held:
+        raise ForecastError("auto", f"no complete day before {last} to choose a method on")
+    scores = backtest(seen, sorted(held))
+    return best_method(scores), scores

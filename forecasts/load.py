@@ -30,6 +30,7 @@ from forecasts.history import TZ, History
 from models.errors import ParkVppError
 
 Method = Literal["similar-day", "gradient-boosting"]
+MethodChoice = Literal["similar-day", "gradient-boosting", "auto"]
 METHODS: tuple[Method, ...] = ("similar-day", "gradient-boosting")
 QUANTILES = (0.1, 0.5, 0.9)
 DEADLINE = dt.time(10, 30)  # day-ahead bids due 10:30 on D−1 (jiangsu-facts.md)
@@ -274,13 +275,22 @@ def gradient_boosting(
 def forecast_load(
     history: History,
     day: dt.date,
-    method: Method = "similar-day",
+    method: MethodChoice | str = "similar-day",
     *,
     temperature_c: np.ndarray | None = None,
 ) -> LoadForecast:
-    """Day-ahead load forecast of ``day`` by ``method`` (see the module)."""
+    """Day-ahead load forecast of ``day`` by ``method`` (see the module); ``auto`` picks the
+    method with the lower MAPE on a 7-day backtest ending before the cutoff."""
+    if method == "auto":
+        from forecasts.backtest import choose_method
+
+        chosen, scores = choose_method(history, day)
+        fc = forecast_load(history, day, chosen, temperature_c=temperature_c)
+        mapes = ", ".join(f"{m} {s.mean('mape_frac'):.2%}" for m, s in scores.items())
+        fc.notes.insert(0, f"chosen by a 7-day backtest before the cutoff (MAPE: {mapes})")
+        return fc
     if method == "similar-day":
         return similar_day(history, day)
     if method == "gradient-boosting":
         return gradient_boosting(history, day, temperature_c=temperature_c)
-    raise ForecastError(str(method), f"unknown method; known: {', '.join(METHODS)}")
+    raise ForecastError(str(method), f"unknown method; known: {', '.join(METHODS)}, auto")

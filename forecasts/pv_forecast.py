@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -23,7 +24,7 @@ import pandas as pd
 
 from forecasts.history import History
 from forecasts.load import cutoff_for
-from forecasts.pv import Weather, clearsky_pv_kw, weather_pv_kw
+from forecasts.pv import PvSystemParams, Weather, clearsky_pv_kw, weather_pv_kw
 from models.spec import ParkSpec
 from models.timegrid import TimeGrid
 
@@ -47,8 +48,13 @@ def _arrays(spec: ParkSpec) -> list[tuple[str, float, float, float]]:
     ]
 
 
+def _params(spec: ParkSpec) -> dict[str, PvSystemParams]:
+    return {a.id: a.system_params() for a in spec.assets if a.type == "pv"}
+
+
 def park_clearsky_kw(spec: ParkSpec, grid: TimeGrid) -> dict[str, np.ndarray]:
     """Clear-sky output of each PV array of the park on ``grid`` [kW]."""
+    params = _params(spec)
     return {
         aid: clearsky_pv_kw(
             grid,
@@ -57,6 +63,7 @@ def park_clearsky_kw(spec: ParkSpec, grid: TimeGrid) -> dict[str, np.ndarray]:
             capacity_kwp=kwp,
             tilt_deg=tilt,
             azimuth_deg=az,
+            params=params[aid],
         )
         for aid, kwp, tilt, az in _arrays(spec)
     }
@@ -117,6 +124,7 @@ def forecast_pv(
     timestamps = pd.DatetimeIndex(grid.index)
     notes: list[str] = []
     if weather is not None:
+        params = _params(spec)
         per_array = {
             aid: weather_pv_kw(
                 grid,
@@ -126,6 +134,7 @@ def forecast_pv(
                 capacity_kwp=kwp,
                 tilt_deg=tilt,
                 azimuth_deg=az,
+                params=params[aid],
             )
             for aid, kwp, tilt, az in _arrays(spec)
         }
@@ -201,3 +210,47 @@ def pv_backtest(spec: ParkSpec, history: History, days: list[dt.date]) -> dict[s
         "pinball_kw": float(np.mean(pins)) if pins else None,
         "coverage_frac": float(np.mean(inside)) if inside else None,
     }
+
+
+WEATHER_COLUMNS = ("ghi_w_per_m2", "dni_w_per_m2", "dhi_w_per_m2", "temp_air_c", "wind_m_per_s")
+
+
+def read_weather(path: Path | str, day: dt.date, timezone: str = "Asia/Shanghai") -> Weather:
+    """A weather forecast file for ``day``: ``timestamp`` plus ``ghi_w_per_m2`` and optionally
+    ``dni_w_per_m2``, ``dhi_w_per_m2``, ``temp_air_c``, ``wind_m_per_s``, on or finer than
+    15 minutes (finer values are averaged per step, coarser ones held).
+
+    Raises
+    ------
+    ForecastError
+        Missing file or GHI column, or the day not fully covered.
+    """
+    from forecasts.history import parse_timestamps
+    from forecasts.load import ForecastError
+
+    p = Path(path)
+    if not p.exists():
+        raise ForecastError("weather", f"{p}: does not exist")
+    raw = pd.read_csv(p, dtype={"timestamp": str})
+    if "timestamp" not in raw.columns or "ghi_w_per_m2" not in raw.columns:
+        raise ForecastError("weather", f"{p}: needs columns timestamp and ghi_w_per_m2")
+    idx = parse_timestamps(raw["timestamp"], str(p))
+    frame = raw.drop(columns="timestamp").set_index(idx).sort_index()
+    grid = pd.date_range(pd.Timestamp(day, tz=timezone), periods=96, freq="15min")
+    cols = {}
+    for c in WEATHER_COLUMNS:
+        if c not in frame.columns:
+            continue
+        series = pd.to_numeric(frame[c], errors="coerce")
+        per_step = series.resample("15min").mean().reindex(grid).ffill(limit=3)
+        if per_step.isna().any():
+            first = per_step.index[int(np.argmax(per_step.isna().to_numpy()))]
+            raise ForecastError("weather", f"{p}: {c} does not cover {first.isoformat()}")
+        cols[c] = per_step.to_numpy(dtype=float)
+    return Weather(
+        cols["ghi_w_per_m2"],
+        cols.get("dni_w_per_m2"),
+        cols.get("dhi_w_per_m2"),
+        cols.get("temp_air_c"),
+        cols.get("wind_m_per_s"),
+    )

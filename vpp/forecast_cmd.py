@@ -18,7 +18,7 @@ from forecasts.backtest import backtest, best_method, held_out_days, plot
 from forecasts.ev import forecast_sessions, read_sessions
 from forecasts.history import History, HistoryError, read_history
 from forecasts.load import METHODS, forecast_load
-from forecasts.pv_forecast import forecast_pv, pv_backtest
+from forecasts.pv_forecast import forecast_pv, pv_backtest, read_weather
 from models.errors import ParkVppError
 from models.spec import ForecastSpec, ParkSpec, load_park
 
@@ -99,7 +99,12 @@ def _do_backtest(
 
 
 def _do_forecast(
-    park_file: Path, history: Path | None, day: dt.date, method: str | None, as_json: bool
+    park_file: Path,
+    history: Path | None,
+    day: dt.date,
+    method: str | None,
+    as_json: bool,
+    weather: Path | None = None,
 ) -> None:
     spec = load_park(park_file)
     hist = _history_for(park_file, spec, history)
@@ -107,10 +112,11 @@ def _do_forecast(
     if "temperature_c" in hist.frame.columns and hist.is_complete(day, "temperature_c"):
         temp = hist.day(day, "temperature_c")
     chosen = method or "gradient-boosting"
-    if chosen not in METHODS:
-        raise typer.BadParameter(f"--method {chosen!r}; known: {', '.join(METHODS)}")
+    if chosen not in (*METHODS, "auto"):
+        raise typer.BadParameter(f"--method {chosen!r}; known: {', '.join(METHODS)}, auto")
     fc = forecast_load(hist, day, chosen, temperature_c=temp)
-    pvf = forecast_pv(spec, day, history=hist)
+    weather_fc = read_weather(weather, day, spec.timezone) if weather is not None else None
+    pvf = forecast_pv(spec, day, history=hist, weather=weather_fc)
     pv = pvf.p50_kw
     ev: dict[str, Any] = {}
     if isinstance(spec.forecast, ForecastSpec):
@@ -173,7 +179,20 @@ def forecast(
     ] = None,
     days: Annotated[int, typer.Option("--days", min=1, help="Held-out days (backtest).")] = 14,
     method: Annotated[
-        str | None, typer.Option("--method", help=f"Load method: {', '.join(METHODS)}.")
+        str | None,
+        typer.Option(
+            "--method",
+            help=f"Load method: {', '.join(METHODS)} (default gradient-boosting, the better on "
+            "every bundled park's backtest) or auto (chosen by a 7-day backtest).",
+        ),
+    ] = None,
+    weather: Annotated[
+        Path | None,
+        typer.Option(
+            "--weather",
+            help="Weather forecast CSV: timestamp, ghi_w_per_m2[, dni_w_per_m2, dhi_w_per_m2, "
+            "temp_air_c, wind_m_per_s].",
+        ),
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for backtest outputs.")] = Path(
         "out/forecast"
@@ -196,7 +215,7 @@ def forecast(
             raise typer.BadParameter(f"unexpected second argument {park}")
         if date is None:
             raise typer.BadParameter("--date is required")
-        _do_forecast(Path(target), history, _date(date), method, as_json)
+        _do_forecast(Path(target), history, _date(date), method, as_json, weather)
     except ParkVppError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(EXIT_INPUT) from exc

@@ -12,7 +12,7 @@ import numpy as np
 import pyomo.environ as pyo
 from pydantic import Field
 
-from forecasts.pv import clearsky_pv_kw
+from forecasts.pv import PvSystemParams, clearsky_pv_kw
 from models.assets.base import (
     TOL,
     AssetHandler,
@@ -40,6 +40,9 @@ class PvSpec(AssetSpecBase):
         Available AC output per step [kW]; if absent, a pvlib clear-sky estimate.
     curtailment_cost_yuan_per_kwh : float
         Cost of each kWh left unused [yuan/kWh] (0: curtail freely when it pays).
+    system_losses_frac : float
+        Soiling, wiring, mismatch and availability losses for the pvlib estimates [-]
+        (PVWatts default 14 %).
     """
 
     type: Literal["pv"]
@@ -48,6 +51,10 @@ class PvSpec(AssetSpecBase):
     azimuth_deg: float = Field(180.0, ge=0, lt=360)
     forecast_kw: float | list[float] | str | None = None
     curtailment_cost_yuan_per_kwh: float = Field(0.0, ge=0)
+    system_losses_frac: float = Field(0.14, ge=0, lt=1)
+
+    def system_params(self) -> PvSystemParams:
+        return PvSystemParams(system_losses_frac=self.system_losses_frac)
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,7 @@ def resolve(spec: PvSpec, ctx: ResolveContext, problems: list[InputProblem]) -> 
             capacity_kwp=spec.capacity_kwp,
             tilt_deg=spec.tilt_deg,
             azimuth_deg=spec.azimuth_deg,
+            params=spec.system_params(),
         )
     else:
         avail = resolve_series(

@@ -174,3 +174,16 @@ def test_cli_forecast_and_backtest(tmp_path: Path) -> None:
         ],
     )
     assert bad.exit_code == 2 and "does not exist" in bad.output
+
+
+def test_auto_chooses_by_a_backtest_before_the_cutoff(hist: History) -> None:
+    from forecasts.backtest import choose_method
+
+    day = D(2026, 4, 29)
+    chosen, scores = choose_method(hist, day, days=3)
+    held = [d.day for d in scores["similar-day"].days]
+    assert held == [D(2026, 4, 25), D(2026, 4, 26), D(2026, 4, 27)]  # the last days ≤ D−2
+    assert chosen == min(scores, key=lambda m: scores[m].mean("mape_frac"))
+    fc = forecast_load(hist, day, "auto", temperature_c=hist.day(day, "temperature_c"))
+    assert fc.notes[0].startswith("chosen by a 7-day backtest")
+    assert fc.method in ("similar-day", "gradient-boosting")

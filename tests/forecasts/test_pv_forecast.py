@@ -172,3 +172,31 @@ def test_quantile_forecast_ordered_and_without_look_ahead() -> None:
     assert "no PV history" in bare.notes[0]
     bt = pv_backtest(spec, hist, [DAY, DAY + dt.timedelta(days=1)])
     assert bt["days"] == 2 and bt["mae_kw"] is not None and 0.0 <= bt["coverage_frac"] <= 1.0  # type: ignore[operator]
+
+
+def test_weather_file_drives_the_forecast(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from forecasts.pv_forecast import read_weather
+
+    grid = TimeGrid.day(DAY)
+    w = _clear_weather(grid)
+    # a 5-minute file (finer than the grid) of half the clear-sky irradiance, naive timestamps
+    times = pd.date_range(pd.Timestamp(DAY), periods=96 * 3, freq="5min")
+    pd.DataFrame(
+        {
+            "timestamp": times.strftime("%Y-%m-%dT%H:%M"),
+            "ghi_w_per_m2": np.repeat(w.ghi_w_per_m2 * 0.5, 3),
+            "temp_air_c": 30.0,
+        }
+    ).to_csv(tmp_path / "w.csv", index=False)
+    weather = read_weather(tmp_path / "w.csv", DAY)
+    np.testing.assert_allclose(weather.ghi_w_per_m2, w.ghi_w_per_m2 * 0.5)
+    f = forecast_pv(_spec(), DAY, weather=weather)
+    clear = forecast_pv(_spec(), DAY)
+    assert f.method == "weather" and 0.3 < f.p50_kw.sum() / clear.p50_kw.sum() < 0.6
+    pd.DataFrame({"timestamp": ["2026-07-15T00:00"], "ghi_w_per_m2": [0.0]}).to_csv(
+        tmp_path / "short.csv", index=False
+    )
+    from forecasts.load import ForecastError
+
+    with pytest.raises(ForecastError, match="does not cover 2026-07-15T01:00"):
+        read_weather(tmp_path / "short.csv", DAY)
