@@ -32,10 +32,24 @@ def _peak_rss_mb() -> float:
 
 
 def _run_in_child(name: str, repeats: int) -> dict[str, Any]:
-    case = all_cases()[name]
+    cases = all_cases()
+    case, calib = cases[name], cases["calibration"]
     case.run(0)  # warm-up: imports, pvlib and generated-data caches are not measured
+    if case is not calib:
+        calib.run(0)
     ready_rss_mb = _peak_rss_mb()
-    samples = [case.run(i).as_dict() for i in range(repeats)]
+    samples = []
+    for i in range(repeats):
+        # The calibration problem runs just before and after each sample, in this process:
+        # a shared machine's speed drifts by tens of percent within minutes (measured here),
+        # so each sample is normalised by the speed of its own moment.
+        before = calib.run(0).times_s["total_s"] if case is not calib else None
+        sample = case.run(i).as_dict()
+        after = calib.run(0).times_s["total_s"] if case is not calib else None
+        sample["calibration_s"] = (
+            (before + after) / 2 if before is not None and after is not None else None
+        )
+        samples.append(sample)
     return {"samples": samples, "ready_rss_mb": ready_rss_mb, "peak_rss_mb": _peak_rss_mb()}
 
 
@@ -182,7 +196,7 @@ def run_suite(
     calib += calibrate()
     calibration_s = statistics.median(calib)
     for res in results.values():
-        res["normalised"] = {k: v / calibration_s for k, v in res["median"].items()}
+        res["normalised"] = normalise(res, calibration_s)
     return {
         "schema": SCHEMA_VERSION,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -194,6 +208,17 @@ def run_suite(
         "cases": results,
         "derived": derived(results),
     }
+
+
+def normalise(res: dict[str, Any], calibration_s: float) -> dict[str, float]:
+    """Median over samples of each time divided by the calibration of that sample's moment
+    (falling back to the suite's calibration for samples without one)."""
+    out = {}
+    samples = res.get("samples") or []
+    for k in TIME_METRICS:
+        ratios = [s[k] / (s.get("calibration_s") or calibration_s) for s in samples if k in s]
+        out[k] = statistics.median(ratios) if ratios else res["median"][k] / calibration_s
+    return out
 
 
 def derived(cases: dict[str, Any]) -> dict[str, Any]:

@@ -60,6 +60,7 @@ def test_registry_holds_the_issue_cases() -> None:
         "parks-5",
         "parks-20",
         "parks-50",
+        "forecast-bundled-parks",
     ):
         assert required in names
     assert sum(n.startswith("example-") for n in names) == 6
