@@ -52,21 +52,27 @@ def _params(spec: ParkSpec) -> dict[str, PvSystemParams]:
     return {a.id: a.system_params() for a in spec.assets if a.type == "pv"}
 
 
-def park_clearsky_kw(spec: ParkSpec, grid: TimeGrid) -> dict[str, np.ndarray]:
-    """Clear-sky output of each PV array of the park on ``grid`` [kW]."""
+def park_clearsky_kw(
+    spec: ParkSpec, grid: TimeGrid, weather: Weather | None = None
+) -> dict[str, np.ndarray]:
+    """Output of each PV array of the park on ``grid`` [kW]: clear sky, or from ``weather``."""
     params = _params(spec)
-    return {
-        aid: clearsky_pv_kw(
-            grid,
-            latitude_deg=spec.location.latitude,
-            longitude_deg=spec.location.longitude,
-            capacity_kwp=kwp,
-            tilt_deg=tilt,
-            azimuth_deg=az,
-            params=params[aid],
+    out = {}
+    for aid, kwp, tilt, az in _arrays(spec):
+        site = {
+            "latitude_deg": spec.location.latitude,
+            "longitude_deg": spec.location.longitude,
+            "capacity_kwp": kwp,
+            "tilt_deg": tilt,
+            "azimuth_deg": az,
+            "params": params[aid],
+        }
+        out[aid] = (
+            clearsky_pv_kw(grid, **site)  # type: ignore[arg-type]
+            if weather is None
+            else weather_pv_kw(grid, weather, **site)  # type: ignore[arg-type]
         )
-        for aid, kwp, tilt, az in _arrays(spec)
-    }
+    return out
 
 
 def _clear_total(spec: ParkSpec, first: dt.date, days: int) -> np.ndarray:
@@ -123,25 +129,8 @@ def forecast_pv(
     grid = TimeGrid.day(day, resolution_min=15, timezone=spec.timezone)
     timestamps = pd.DatetimeIndex(grid.index)
     notes: list[str] = []
-    if weather is not None:
-        params = _params(spec)
-        per_array = {
-            aid: weather_pv_kw(
-                grid,
-                weather,
-                latitude_deg=spec.location.latitude,
-                longitude_deg=spec.location.longitude,
-                capacity_kwp=kwp,
-                tilt_deg=tilt,
-                azimuth_deg=az,
-                params=params[aid],
-            )
-            for aid, kwp, tilt, az in _arrays(spec)
-        }
-        method = "weather"
-    else:
-        per_array = park_clearsky_kw(spec, grid)
-        method = "clear-sky"
+    per_array = park_clearsky_kw(spec, grid, weather)
+    method = "clear-sky" if weather is None else "weather"
     central = sum(per_array.values(), np.zeros(grid.steps))
     quants = clearness_quantiles(spec, history, day, window_days) if history else None
     if quants is None:
