@@ -28,6 +28,7 @@ from models.solve import SolverOptions
 from models.spec import load_park, park_json_schema, resolve_park
 from scenarios.examples import EXAMPLE_DAYS, example_parks
 from vpp.baseline_cmd import baseline as baseline_command
+from vpp.capacity_cmd import capacity as capacity_command
 from vpp.forecast_cmd import forecast as forecast_command
 from vpp.report import write_outputs
 
@@ -39,6 +40,7 @@ app.add_typer(schema_app, name="schema")
 app.add_typer(bench_app, name="bench")
 app.command("baseline")(baseline_command)
 app.command("forecast")(forecast_command)
+app.command("capacity")(capacity_command)
 console = Console(width=None if sys.stdout.isatty() else 150)
 err_console = Console(stderr=True)
 
