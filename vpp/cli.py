@@ -29,6 +29,7 @@ from models.spec import load_park, park_json_schema, resolve_park
 from scenarios.examples import EXAMPLE_DAYS, example_parks
 from vpp.baseline_cmd import baseline as baseline_command
 from vpp.capacity_cmd import capacity as capacity_command
+from vpp.dispatch_cmd import dispatch as dispatch_command
 from vpp.forecast_cmd import forecast as forecast_command
 from vpp.report import write_outputs
 
@@ -41,6 +42,7 @@ app.add_typer(bench_app, name="bench")
 app.command("baseline")(baseline_command)
 app.command("forecast")(forecast_command)
 app.command("capacity")(capacity_command)
+app.command("dispatch")(dispatch_command)
 console = Console(width=None if sys.stdout.isatty() else 150)
 err_console = Console(stderr=True)
 
