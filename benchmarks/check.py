@@ -15,6 +15,7 @@ from typing import Any
 
 BASELINE = Path(__file__).resolve().parent / "baseline.json"
 MAX_SLOWDOWN = 0.25
+SIZE_GROWTH = 0.10  # a model more than 10 % larger (variables, binaries, rows, non-zeros) fails
 # Calibration units (a quarter of the calibration problem, ~70 ms here): a case of 50 ms moved
 # by 40 % between a developer's venv and a fresh CI clone on the same machine, so cases that
 # small are gated only against gross regressions; the 25 % rule bites on cases above ~1 unit.
@@ -80,6 +81,11 @@ def check_case(
             v.problems.append(
                 f"slower: {metric} {t_now:.3f} vs {t_base:.3f} calibration units (×{ratio:.2f})"
             )
+    # Model size is deterministic: a change that grows the model is caught on any machine.
+    for key in ("variables", "binaries", "constraints", "nonzeros"):
+        n_now, n_base = now.get("size", {}).get(key), base.get("size", {}).get(key)
+        if n_now is not None and n_base and n_now > n_base * (1 + SIZE_GROWTH):
+            v.problems.append(f"model grew: {key} {n_now:,} vs {n_base:,}")
     worst, ref = now.get("objective_worst"), base.get("objective")
     if ref is not None and worst is not None:
         tol = now["objective_rtol"] * max(abs(ref), 1.0)

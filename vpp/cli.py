@@ -32,6 +32,7 @@ from vpp.capacity_cmd import capacity as capacity_command
 from vpp.dispatch_cmd import dispatch as dispatch_command
 from vpp.forecast_cmd import forecast as forecast_command
 from vpp.report import write_outputs
+from vpp.settle_cmd import settle_command
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Park microgrid and VPP dispatch optimizer."
@@ -43,6 +44,7 @@ app.command("baseline")(baseline_command)
 app.command("forecast")(forecast_command)
 app.command("capacity")(capacity_command)
 app.command("dispatch")(dispatch_command)
+app.command("settle")(settle_command)
 console = Console(width=None if sys.stdout.isatty() else 150)
 err_console = Console(stderr=True)
 

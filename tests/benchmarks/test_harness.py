@@ -209,3 +209,14 @@ def test_reports_and_check_command(small_run: dict[str, Any], tmp_path: Path) ->
     results.write_text("{}")
     err = runner.invoke(app, [*args, "--out", str(tmp_path / "c")])
     assert err.exit_code == 2 and "not a benchmark results document" in err.output
+
+
+def test_gate_catches_a_grown_model() -> None:
+    base = _result(1.0)
+    base["size"] = {"variables": 1000, "binaries": 100, "constraints": 500, "nonzeros": 4000}
+    now = _result(1.0)
+    now["size"] = {"variables": 1200, "binaries": 100, "constraints": 500, "nonzeros": 4000}
+    v = gate.check_case("c", now, base)
+    assert not v.ok and "model grew: variables 1,200 vs 1,000" in v.problems[0]
+    now["size"]["variables"] = 1050  # within 10 %
+    assert gate.check_case("c", now, base).ok
