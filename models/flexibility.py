@@ -59,10 +59,6 @@ class Flexibility:
     seconds: float
 
 
-def baseline_net_import_kw(frame_import_kw: np.ndarray, frame_export_kw: np.ndarray) -> np.ndarray:
-    return np.asarray(frame_import_kw, dtype=float) - np.asarray(frame_export_kw, dtype=float)
-
-
 def sustained_change(
     park: ResolvedPark,
     baseline_net_kw: np.ndarray,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -116,6 +116,3 @@ def load_vpp(path: Path | str) -> tuple[VppSpec, list[tuple[ParkSpec, Path]]]:
 def resolve_parks(parks: list[tuple[ParkSpec, Path]], date: dt.date | None) -> list[ResolvedPark]:
     """Each park on ``date`` (96 × 15 min), as its own file would resolve."""
     return [resolve_park(s, base_dir=base, source=s.id, date=date) for s, base in parks]
-
-
-Direction = Literal["down", "up"]
