@@ -26,7 +26,7 @@ import pyomo.environ as pyo
 from models.assets.base import family
 from models.errors import InfeasibleError
 from models.park import build_park_model
-from models.solve import SolverOptions, Status, solve_model
+from models.solve import SolverOptions, solve_model
 from models.spec import ResolvedPark
 
 Direction = Literal["down", "up"]
@@ -115,7 +115,7 @@ def sustained_change(
         steps,
         direction,
         max(kw, 0.0),
-        res.status.value if res.status is not Status.ok else "ok",
+        res.status.value,
         res.gap,
         time.perf_counter() - t0,
     )

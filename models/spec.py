@@ -186,7 +186,9 @@ _ParkLoader.add_implicit_resolver(
 )
 
 
-def _problems_from_validation(exc: ValidationError, raw: Any) -> list[InputProblem]:
+def problems_from_validation(exc: ValidationError, raw: Any) -> list[InputProblem]:
+    """Pydantic errors as input problems: field path, reason, and the asset id when the path
+    runs through ``assets[i]`` (used by every file format: parks, VPPs, events)."""
     problems = []
     for err in exc.errors():
         loc = list(err["loc"])
@@ -220,7 +222,7 @@ def validate_park(raw: Any, *, source: str = "<park>") -> ParkSpec:
     try:
         return ParkSpec.model_validate(raw)
     except ValidationError as exc:
-        raise ParkInputError(_problems_from_validation(exc, raw), source) from exc
+        raise ParkInputError(problems_from_validation(exc, raw), source) from exc
 
 
 def parse_park(text: str, *, source: str = "<park>", fmt: str = "yaml") -> ParkSpec:
@@ -236,7 +238,7 @@ def parse_park(text: str, *, source: str = "<park>", fmt: str = "yaml") -> ParkS
             [InputProblem("<syntax>", str(exc).replace("\n", " "))], source
         ) from exc
     except ValidationError as exc:
-        raise ParkInputError(_problems_from_validation(exc, raw), source) from exc
+        raise ParkInputError(problems_from_validation(exc, raw), source) from exc
 
 
 def load_park(path: Path | str) -> ParkSpec:

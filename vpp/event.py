@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from models.errors import InputProblem, ParkInputError
+from models.spec import problems_from_validation
 from models.timegrid import TimeGrid
 
 
@@ -101,15 +102,11 @@ def load_event(path: Path | str) -> DrEvent:
     p = Path(path)
     if not p.exists():
         raise ParkInputError([InputProblem("<file>", "file does not exist")], str(p))
+    raw: object = None
     try:
-        return DrEvent.model_validate(yaml.safe_load(p.read_text(encoding="utf-8")))
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+        return DrEvent.model_validate(raw)
     except yaml.YAMLError as exc:
         raise ParkInputError([InputProblem("<syntax>", str(exc))], str(p)) from exc
     except ValidationError as exc:
-        raise ParkInputError(
-            [
-                InputProblem(".".join(str(x) for x in e["loc"]) or "<root>", e["msg"])
-                for e in exc.errors()
-            ],
-            str(p),
-        ) from exc
+        raise ParkInputError(problems_from_validation(exc, raw), str(p)) from exc

@@ -14,7 +14,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.errors import InputProblem, ParkInputError
-from models.spec import ParkSpec, ResolvedPark, load_park, resolve_park, validate_park
+from models.spec import (
+    ParkSpec,
+    ResolvedPark,
+    load_park,
+    problems_from_validation,
+    resolve_park,
+    validate_park,
+)
 
 _STRICT = ConfigDict(extra="forbid")
 
@@ -88,17 +95,14 @@ def load_vpp(path: Path | str) -> tuple[VppSpec, list[tuple[ParkSpec, Path]]]:
     p = Path(path)
     if not p.exists():
         raise ParkInputError([InputProblem("<file>", "file does not exist")], str(p))
+    raw: object = None
     try:
         raw = yaml.safe_load(p.read_text(encoding="utf-8"))
         spec = VppSpec.model_validate(raw)
     except yaml.YAMLError as exc:
         raise ParkInputError([InputProblem("<syntax>", str(exc))], str(p)) from exc
     except ValidationError as exc:
-        problems = [
-            InputProblem(".".join(str(x) for x in e["loc"]) or "<root>", e["msg"])
-            for e in exc.errors()
-        ]
-        raise ParkInputError(problems, str(p)) from exc
+        raise ParkInputError(problems_from_validation(exc, raw), str(p)) from exc
     parks: list[tuple[ParkSpec, Path]] = []
     for i, item in enumerate(spec.parks):
         if isinstance(item, str):

@@ -111,3 +111,15 @@ def test_cli_dispatch(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert doc["event"] == "ev-1" and doc["shortfall_kw"] == [0.0] * 8
     assert sum(p["delivered_kw"][0] for p in doc["parks"]) == pytest.approx(600.0, abs=1e-3)
     assert (tmp_path / "out" / "cheap-target.csv").read_text().startswith("timestamp,")
+
+
+def test_event_file_errors_name_the_field(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from models.errors import ParkInputError
+    from vpp.event import load_event
+
+    (tmp_path / "e.yaml").write_text(
+        "id: x\ntype: peak_shaving\nstart: 2026-07-15T14:00:00+08:00\n"
+        "end: 2026-07-15T16:00:00+08:00\nrequested_kw: 10\nprice_yuan: 3\n"
+    )
+    with pytest.raises(ParkInputError, match="price_yuan: unknown key"):
+        load_event(tmp_path / "e.yaml")
