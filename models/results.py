@@ -254,6 +254,17 @@ def schedule_park(park: ResolvedPark, options: SolverOptions | None = None) -> P
         result = solve_model(pm.model, options, name=park.spec.id, build_s=build_s)
     except InfeasibleError as exc:
         raise InfeasibleError(park.spec.id, diagnose_infeasibility(pm.model), exc.detail) from exc
+    return schedule_from_solved(park, pm, result)
+
+
+def schedule_from_solved(park: ResolvedPark, pm: ParkModel, result: SolveResult) -> ParkSchedule:
+    """Extract, cost and verify the schedule whose values are loaded in ``pm``'s variables.
+
+    Raises
+    ------
+    VerificationError
+        The solution violates the model's physics (never silently accepted).
+    """
     t1 = time.perf_counter()
     assets = {
         spec.id: handler_for(spec).extract(

@@ -16,6 +16,7 @@ The re-dispatch cost of the event is the total park cost minus the baselines' co
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,10 +26,35 @@ import pyomo.environ as pyo
 
 from models.assets.base import family, values
 from models.park import build_park_model
-from models.results import schedule_park
+from models.results import ParkSchedule, schedule_from_solved, schedule_park
 from models.solve import SolverOptions, solve_model
 from models.spec import ResolvedPark
+from models.timegrid import TimeGrid
 from vpp.event import DrEvent
+
+
+@dataclass(frozen=True)
+class ParkBaseline:
+    """A park's schedule without the event, against which its delivery is measured.
+
+    Parameters
+    ----------
+    net_import_kw : numpy.ndarray
+        Import minus export [kW], whole horizon.
+    cost_yuan : float
+        The park's cost of that schedule [yuan].
+    """
+
+    net_import_kw: np.ndarray
+    cost_yuan: float
+
+    @classmethod
+    def of(cls, schedule: ParkSchedule) -> ParkBaseline:
+        f = schedule.frame
+        return cls(
+            f["import_kw"].to_numpy() - f["export_kw"].to_numpy(),
+            float(schedule.costs["total_yuan"]),
+        )
 
 
 @dataclass
@@ -57,6 +83,11 @@ class Allocation:
     seconds: float
     method: str = "monolithic"
     notes: list[str] = field(default_factory=list)
+    # Every park's full schedule with the event (asset by asset), when extracted.
+    schedules: dict[str, ParkSchedule] = field(default_factory=dict)
+    # How the decomposition went (vpp/decomposition.py), None for the monolithic model.
+    decomposition: Any = None
+    grid: TimeGrid | None = None
 
     @property
     def delivered_kw(self) -> np.ndarray:
@@ -74,6 +105,21 @@ class Allocation:
     def penalty_yuan(self, dt_h: float) -> float:
         return float(self.event.shortfall_penalty_yuan_per_kwh * dt_h * self.shortfall_kw.sum())
 
+    @property
+    def redispatch_cost_yuan(self) -> float:
+        return float(sum(p.redispatch_cost_yuan for p in self.parks))
+
+    def objective_yuan(self, dt_h: float) -> float:
+        """What both methods minimise: re-dispatch cost plus each kWh short at its penalty and
+        its lost energy payment (= net cost − the revenue of the full request, a constant)."""
+        e = self.event
+        rho = (e.shortfall_penalty_yuan_per_kwh + e.price_yuan_per_kwh) * dt_h
+        return self.redispatch_cost_yuan + rho * float(self.shortfall_kw.sum())
+
+    def net_cost_yuan(self, dt_h: float) -> float:
+        """Re-dispatch cost − DR revenue + shortfall penalty [yuan]."""
+        return self.redispatch_cost_yuan - self.revenue_yuan(dt_h) + self.penalty_yuan(dt_h)
+
     def as_dict(self, dt_h: float) -> dict[str, Any]:
         return {
             "event": self.event.id,
@@ -84,9 +130,11 @@ class Allocation:
             "requested_kw": self.requested_kw.round(3).tolist(),
             "delivered_kw": self.delivered_kw.round(3).tolist(),
             "shortfall_kw": self.shortfall_kw.round(3).tolist(),
-            "redispatch_cost_yuan": round(sum(p.redispatch_cost_yuan for p in self.parks), 4),
+            "redispatch_cost_yuan": round(self.redispatch_cost_yuan, 4),
             "revenue_yuan": round(self.revenue_yuan(dt_h), 4),
             "penalty_yuan": round(self.penalty_yuan(dt_h), 4),
+            "net_cost_yuan": round(self.net_cost_yuan(dt_h), 4),
+            "objective_yuan": round(self.objective_yuan(dt_h), 4),
             "parks": [
                 {
                     "park_id": p.park_id,
@@ -99,13 +147,41 @@ class Allocation:
             ],
             "seconds": self.seconds,
             "notes": self.notes,
+            "decomposition": None if self.decomposition is None else self.decomposition.as_dict(),
         }
 
 
+def common_grid(parks: list[ResolvedPark]) -> TimeGrid:
+    """The time grid all ``parks`` share.
+
+    Raises
+    ------
+    ValueError
+        No parks, or parks on different grids.
+    """
+    if not parks:
+        raise ValueError("no parks to allocate the event to")
+    grid = parks[0].grid
+    for p in parks[1:]:
+        if p.grid != grid:
+            raise ValueError(f"park {p.spec.id} is on another time grid than {parks[0].spec.id}")
+    return grid
+
+
 def allocate_monolithic(
-    parks: list[ResolvedPark], event: DrEvent, options: SolverOptions | None = None
+    parks: list[ResolvedPark],
+    event: DrEvent,
+    options: SolverOptions | None = None,
+    *,
+    with_schedules: bool = True,
+    baselines: list[ParkBaseline] | None = None,
 ) -> Allocation:
     """Allocate ``event`` across ``parks`` at least total cost in one MILP (see the module).
+
+    ``baselines`` (one per park) are the schedules delivery is measured against; by default
+    each park's optimal schedule without the event. Optimal schedules are often not unique
+    (a job may run in either of two equally priced hours), so methods compared on the same
+    event must share them.
 
     Raises
     ------
@@ -113,25 +189,27 @@ def allocate_monolithic(
         Parks on different grids, or an event off the grid.
     """
     t0 = time.perf_counter()
-    grid = parks[0].grid
-    for p in parks[1:]:
-        if p.grid != grid:
-            raise ValueError(f"park {p.spec.id} is on another time grid than {parks[0].spec.id}")
+    grid = common_grid(parks)
     steps = event.steps_on(grid)
     requested = event.requested_on(grid)
     sign = 1.0 if event.type == "peak_shaving" else -1.0
-    baselines = [schedule_park(p) for p in parks]
-    base_net = [
-        b.frame["import_kw"].to_numpy() - b.frame["export_kw"].to_numpy() for b in baselines
-    ]
+    opts = options or SolverOptions()
+    if baselines is None:
+        baselines = [ParkBaseline.of(schedule_park(p, opts)) for p in parks]
+    if len(baselines) != len(parks):
+        raise ValueError(f"{len(baselines)} baselines for {len(parks)} parks")
+    base_net = [b.net_import_kw for b in baselines]
     m = pyo.ConcreteModel(name=f"vpp-{event.id}")
     m.W = pyo.Set(initialize=steps, ordered=True)
     models = []
+    park_models = []
     for i, p in enumerate(parks):
-        pm = build_park_model(p).model
+        built = build_park_model(p)
+        pm = built.model
         pm.objective.deactivate()
         m.add_component(f"park_{i}", pm)
         models.append(pm)
+        park_models.append(built)
     m.delivered_kw = pyo.Var(range(len(parks)), m.W)
     m.shortfall_kw = pyo.Var(m.W, domain=pyo.NonNegativeReals)
 
@@ -159,7 +237,7 @@ def allocate_monolithic(
         + short_price * sum(m.shortfall_kw[t] for t in m.W),
         sense=pyo.minimize,
     )
-    res = solve_model(m, options or SolverOptions(), name=f"vpp-{event.id}")
+    res = solve_model(m, opts, name=f"vpp-{event.id}")
     out = []
     for i, p in enumerate(parks):
         pm = models[i]
@@ -170,11 +248,16 @@ def allocate_monolithic(
                 base_net[i],
                 net,
                 np.array([sign * (base_net[i][t] - net[t]) for t in steps]),
-                float(baselines[i].costs["total_yuan"]),
+                baselines[i].cost_yuan,
                 float(pyo.value(pm.objective.expr)),
             )
         )
     shortfall = np.clip(values(m.shortfall_kw, steps), 0.0, None)
+    schedules = {}
+    if with_schedules:
+        for p, built, pa in zip(parks, park_models, out, strict=True):
+            own = dataclasses.replace(res, objective=pa.cost_yuan, bound=None)
+            schedules[p.spec.id] = schedule_from_solved(p, built, own)
     return Allocation(
         event,
         steps,
@@ -184,4 +267,6 @@ def allocate_monolithic(
         res.status.value,
         res.gap,
         time.perf_counter() - t0,
+        schedules=schedules,
+        grid=grid,
     )

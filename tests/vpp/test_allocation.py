@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import yaml
+from typer.testing import CliRunner
 
 from models.solve import SolverOptions
 from models.spec import resolve_park, validate_park
 from tests.vpp.test_capacity import _park
 from vpp.allocation import allocate_monolithic
+from vpp.cli import app
 from vpp.event import DrEvent
 
 TZ = dt.timezone(dt.timedelta(hours=8))
@@ -77,34 +82,21 @@ def test_event_contract_errors() -> None:
         allocate_monolithic(_parks(), bad, EXACT)
 
 
-def test_cli_dispatch(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import json
-
-    import yaml
-    from typer.testing import CliRunner
-
-    from vpp.cli import app
-
+def run_dispatch(tmp_path: Path, *extra: str) -> Any:
+    """``vpp dispatch`` on the cheap/dear pair and a 600 kW event (files under ``tmp_path``)."""
     parks = []
     for pid, cost in (("cheap", 0.01), ("dear", 0.05)):
         raw = _park(pid)
         raw["assets"][0]["degradation_cost_yuan_per_kwh"] = cost
         parks.append(raw)
     (tmp_path / "vpp.yaml").write_text(yaml.safe_dump({"id": "v", "name": "two", "parks": parks}))
-    event = _event(600.0).model_dump(mode="json")
-    (tmp_path / "event.yaml").write_text(yaml.safe_dump(event))
-    res = CliRunner().invoke(
-        app,
-        [
-            "dispatch",
-            str(tmp_path / "vpp.yaml"),
-            "--event",
-            str(tmp_path / "event.yaml"),
-            "--out",
-            str(tmp_path / "out"),
-            "--json",
-        ],
-    )
+    (tmp_path / "event.yaml").write_text(yaml.safe_dump(_event(600.0).model_dump(mode="json")))
+    args = ["dispatch", str(tmp_path / "vpp.yaml"), "--event", str(tmp_path / "event.yaml")]
+    return CliRunner().invoke(app, [*args, "--out", str(tmp_path / "out"), "--json", *extra])
+
+
+def test_cli_dispatch(tmp_path: Path) -> None:
+    res = run_dispatch(tmp_path)
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     # the CLI schedules the event's day (96 × 15 min): 2 h = 8 steps
