@@ -349,11 +349,15 @@ def _baseline_rhs(prob: ResponseProblem) -> np.ndarray:
 
 
 def respond_to_price(
-    prob: ResponseProblem, price_yuan_per_kw: np.ndarray, options: SolverOptions
+    prob: ResponseProblem,
+    price_yuan_per_kw: np.ndarray,
+    options: SolverOptions,
+    floor_kw: np.ndarray | None = None,
 ) -> Response:
     """The park's cheapest schedule when each kW delivered in window step t earns
     ``price_yuan_per_kw[t]`` (a per-step price: ``λ_t dt`` for an energy price, or a master
-    dual).
+    dual); ``floor_kw`` keeps delivery at least that in every window step, so that answers at
+    rising prices nest (bids).
 
     Delivery ``d_t = s (b_t − imp_t + exp_t)``, so the reward ``−π_t d_t`` moves ``s π_t`` onto
     the import column and ``−s π_t`` onto the export column of step t (plus a constant).
@@ -365,6 +369,13 @@ def respond_to_price(
     w = prob.window
     q.cost[prob.import_cols[w]] += prob.sign * price
     q.cost[prob.export_cols[w]] -= prob.sign * price
+    if floor_kw is not None:
+        floor = np.asarray(floor_kw, dtype=float)
+        if floor.shape != prob.window.shape:
+            raise ValueError(
+                f"park {prob.park_id}: {floor.size} floors for {prob.window.size} steps"
+            )
+        q.row_upper[prob.window_rows] = _baseline_rhs(prob) - floor
     x, solve = _ask(prob, q, options, "price response")
     return _response(prob, x, solve)
 

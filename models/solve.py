@@ -294,6 +294,7 @@ def lp_rounding_start(
         lp.col_lower_, lp.col_upper_ = lower, upper
         return None
     lp_objective = _objective(compiled, x)
+    best = None
     if candidates:
         lp.col_lower_, lp.col_upper_ = lower, upper
         known = [c for c in candidates if feasible_point(compiled, c)]
@@ -322,6 +323,11 @@ def lp_rounding_start(
         start = np.asarray(h.getSolution().col_value, dtype=float)
     lp.col_lower_, lp.col_upper_ = lower, upper
     lp.integrality_ = []
+    # A known point better than the rounding (or the only one) is the better MIP start.
+    if best is not None and (
+        start is None or _objective(compiled, best) < _objective(compiled, start)
+    ):
+        start = best
     return RoundingStart(lp_objective, start)
 
 

@@ -28,6 +28,7 @@ from models.solve import SolverOptions
 from models.spec import load_park, park_json_schema, resolve_park
 from scenarios.examples import EXAMPLE_DAYS, example_parks
 from vpp.baseline_cmd import baseline as baseline_command
+from vpp.bid_cmd import bid as bid_command
 from vpp.capacity_cmd import capacity as capacity_command
 from vpp.dispatch_cmd import dispatch as dispatch_command
 from vpp.forecast_cmd import forecast as forecast_command
@@ -44,6 +45,7 @@ app.command("baseline")(baseline_command)
 app.command("forecast")(forecast_command)
 app.command("capacity")(capacity_command)
 app.command("dispatch")(dispatch_command)
+app.command("bid")(bid_command)
 app.command("settle")(settle_command)
 console = Console(width=None if sys.stdout.isatty() else 150)
 err_console = Console(stderr=True)

@@ -7,11 +7,12 @@ or Wuxi value is unconfirmed the fact sheet's comparable rule is used and named.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from models.errors import InputProblem, ParkInputError
 from models.spec import (
@@ -24,6 +25,18 @@ from models.spec import (
 )
 
 _STRICT = ConfigDict(extra="forbid")
+
+
+MAX_BID_SEGMENTS = 10  # Jiangsu spot market rules V1.0 (jiangsu-facts.md "Virtual power plants")
+
+
+def bid_price_problem(prices: list[float]) -> str | None:
+    """What is wrong with a list of bid price levels, or None."""
+    if not prices or len(prices) > MAX_BID_SEGMENTS:
+        return f"bid prices: 1 to {MAX_BID_SEGMENTS} prices, got {len(prices)}"
+    if any(p <= 0 for p in prices) or any(b <= a for a, b in itertools.pairwise(prices)):
+        return f"bid prices must be positive and strictly increasing: {prices}"
+    return None
 
 
 class Programme(BaseModel):
@@ -57,6 +70,10 @@ class Programme(BaseModel):
         Pay fraction above the band (50 %, same source).
     shortfall_penalty_price_factor : float
         Below the band, a penalty of this × the price per kW short (1.1, same source).
+    bid_prices_yuan_per_kwh : list of float
+        The price levels of day-ahead offers [yuan/kWh], at most 10 (Jiangsu spot market rules
+        V1.0: ≤ 10 non-decreasing price–quantity segments). The levels themselves are ours: no
+        Jiangsu DR energy price cap is confirmed (jiangsu-facts.md); set the market's.
     """
 
     model_config = _STRICT
@@ -72,6 +89,17 @@ class Programme(BaseModel):
     settlement_full_pay_band: tuple[float, float] = (0.9, 1.1)
     over_delivery_pay_frac: float = Field(0.5, ge=0, le=1)
     shortfall_penalty_price_factor: float = Field(1.1, ge=0)
+    bid_prices_yuan_per_kwh: list[float] = Field(
+        default_factory=lambda: [0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0],
+    )
+
+    @field_validator("bid_prices_yuan_per_kwh")
+    @classmethod
+    def _increasing(cls, v: list[float]) -> list[float]:
+        problem = bid_price_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
 
 
 class VppSpec(BaseModel):
