@@ -10,8 +10,8 @@ park's optimal schedule and a window ``W`` of steps:
 Every asset constraint stays (storage energy and SoC bounds, EV energy by departure, job
 windows, curtailment limits, connection limits), so ``R`` is what the park can deliver, not a
 sum of nameplates. Cost is not in the objective: this is capability, priced by the DR layer.
-The solve is the same MILP path as scheduling (LP bound proof, HiGHS), and any status other
-than optimal is reported with the result.
+It is the "largest sustained level" question of models/response.py (R1 with the level free),
+and any status other than optimal is reported with the result.
 """
 
 from __future__ import annotations
@@ -21,15 +21,17 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import pyomo.environ as pyo
 
-from models.assets.base import family
 from models.errors import InfeasibleError
-from models.park import build_park_model
-from models.solve import SolverOptions, solve_model
+from models.response import build_response_problem, max_level, set_baseline
+from models.solve import SolverOptions
 from models.spec import ResolvedPark
 
 Direction = Literal["down", "up"]
+_EVENT_TYPE: dict[str, Literal["peak_shaving", "valley_filling"]] = {
+    "down": "peak_shaving",
+    "up": "valley_filling",
+}
 
 
 @dataclass(frozen=True)
@@ -80,42 +82,24 @@ def sustained_change(
     if steps < 1 or start_step < 0 or start_step + steps > n:
         raise ValueError(f"window [{start_step}, {start_step + steps}) is outside 0…{n}")
     t0 = time.perf_counter()
-    pm = build_park_model(park)
-    m = pm.model
-    window = list(range(start_step, start_step + steps))
-    b = np.asarray(baseline_net_kw, dtype=float)
-    m.flex_kw = pyo.Var(domain=pyo.NonNegativeReals)
-    if direction == "down":
-        m.flex_window = pyo.Constraint(
-            window,
-            rule=lambda m, t: m.import_kw[t] - m.export_kw[t] <= float(b[t]) - m.flex_kw,
-            doc=family("F1", "sustained import reduction"),
-        )
-    else:
-        m.flex_window = pyo.Constraint(
-            window,
-            rule=lambda m, t: m.import_kw[t] - m.export_kw[t] >= float(b[t]) + m.flex_kw,
-            doc=family("F2", "sustained import increase"),
-        )
-    m.objective.deactivate()
-    # minimise −R: the solve path (LP-bound proof, gaps) is written for minimisation
-    m.flex_objective = pyo.Objective(expr=-m.flex_kw, sense=pyo.minimize)
-    opts = options or SolverOptions(time_limit_s=60.0)
+    prob = build_response_problem(
+        park, list(range(start_step, start_step + steps)), _EVENT_TYPE[direction]
+    )
+    set_baseline(prob, np.asarray(baseline_net_kw, dtype=float), 0.0)
     try:
-        res = solve_model(m, opts, name=park.spec.id)
+        r = max_level(prob, options or SolverOptions(time_limit_s=60.0))
     except InfeasibleError:
         # The baseline itself is feasible with R = 0, so this only happens if the baseline
         # came from another model: report no flexibility rather than invent some.
         return Flexibility(
             start_step, steps, direction, 0.0, "failed", None, time.perf_counter() - t0
         )
-    kw = float(pyo.value(m.flex_kw))
     return Flexibility(
         start_step,
         steps,
         direction,
-        max(kw, 0.0),
-        res.status.value,
-        res.gap,
+        max(r.level_kw, 0.0),
+        r.status,
+        r.solve.gap,
         time.perf_counter() - t0,
     )

@@ -380,14 +380,24 @@ def respond_to_price(
     return _response(prob, x, solve)
 
 
-def max_level(prob: ResponseProblem, options: SolverOptions) -> Response:
+def max_level(
+    prob: ResponseProblem, options: SolverOptions, active: np.ndarray | None = None
+) -> Response:
     """The largest delivery ``R`` the park sustains in every window step (F1/F2 on the
-    compiled model); the schedule's own cost is reported, not minimised."""
+    compiled model), or only in the ``active`` ones (a mask over the window: one compiled
+    problem then answers every sub-window, as the capacity report asks); the schedule's own
+    cost is reported, not minimised."""
     q = _question(prob)
     q.cost = np.zeros_like(prob.cost)
     q.cost[prob.level_col] = -1.0
     q.col_upper[prob.level_col] = _INF
-    q.row_upper[prob.window_rows] = _baseline_rhs(prob)
+    rhs = _baseline_rhs(prob)
+    if active is not None:
+        mask = np.asarray(active, dtype=bool)
+        if mask.shape != prob.window.shape or not mask.any():
+            raise ValueError(f"park {prob.park_id}: active mask must cover the window, not empty")
+        rhs = np.where(mask, rhs, _INF)
+    q.row_upper[prob.window_rows] = rhs
     x, solve = _ask(prob, q, replace(options, warm_start=False), "largest sustained level")
     return _response(prob, x, solve)
 

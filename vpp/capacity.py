@@ -2,7 +2,8 @@
 
 For each park: its optimal baseline schedule of the day, then for every hour ``h`` the largest
 import reduction (and increase) it sustains from ``h:00`` for ``duration_h`` hours
-(:func:`models.flexibility.sustained_change`). The VPP's capacity for a window is the sum of
+(the "largest sustained level" question of models/response.py, compiled once per park and
+direction). The VPP's capacity for a window is the sum of
 its parks' for the same window: each park's response is deliverable on its own, and parks share
 no constraint. Parks run in a process pool (one MILP per park and window).
 
@@ -22,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from models.flexibility import sustained_change
+from models.response import build_response_problem, max_level, set_baseline
 from models.results import schedule_park
+from models.solve import SolverOptions
 from models.spec import ResolvedPark
 from vpp.spec import Programme
 
@@ -140,17 +142,28 @@ def park_capacity(park: ResolvedPark, duration_h: float) -> ParkCapacity:
     sched = schedule_park(park)
     base = sched.frame["import_kw"].to_numpy() - sched.frame["export_kw"].to_numpy()
     per_hour = 60 // grid.resolution_min
-    hours, down, up, statuses = [], [], [], []
-    for h in range(grid.steps // per_hour):
-        start = h * per_hour
-        if start + steps > grid.steps:
-            break
-        d = sustained_change(park, base, start, steps, "down")
-        u = sustained_change(park, base, start, steps, "up")
-        hours.append(h)
-        down.append(round(d.kw, 3))
-        up.append(round(u.kw, 3))
-        statuses.append(d.status if d.status != "ok" else u.status)
+    starts = [
+        h * per_hour for h in range(grid.steps // per_hour) if h * per_hour + steps <= grid.steps
+    ]
+    hours = [s // per_hour for s in starts]
+    found: dict[str, list[float]] = {}
+    status_of: dict[str, list[str]] = {}
+    opts = SolverOptions(time_limit_s=60.0)
+    for direction, event_type in (("down", "peak_shaving"), ("up", "valley_filling")):
+        # compiled once for the whole day; each window only switches its rows on (R1)
+        prob = build_response_problem(park, list(range(grid.steps)), event_type)  # type: ignore[arg-type]
+        set_baseline(prob, base, float(sched.costs["total_yuan"]))
+        found[direction], status_of[direction] = [], []
+        for start in starts:
+            mask = np.zeros(grid.steps, dtype=bool)
+            mask[start : start + steps] = True
+            r = max_level(prob, opts, mask)
+            found[direction].append(round(max(r.level_kw, 0.0), 3))
+            status_of[direction].append(r.status)
+    down, up = found["down"], found["up"]
+    statuses = [
+        d if d != "ok" else u for d, u in zip(status_of["down"], status_of["up"], strict=True)
+    ]
     storage = sum(a.energy_kwh for a in park.assets if a.type == "battery")
     return ParkCapacity(
         park.spec.id,
