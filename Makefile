@@ -13,8 +13,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# The bundled example parks (summer and winter days), then the example VPP's day-ahead job:
+# forecasts, park schedules, capacity report and bids for 15 July 2026.
 run: $(STAMP)
 	$(BIN)/vpp examples --out out
+	$(BIN)/vpp day-ahead scenarios/examples/vpp/changzhou-wuxi-demo.yaml --date 2026-07-15 --out out/day-ahead
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

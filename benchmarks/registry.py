@@ -15,7 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Modules whose import registers cases, in report order.
-CASE_MODULES: tuple[str, ...] = ("benchmarks.park_cases", "benchmarks.forecast_cases")
+CASE_MODULES: tuple[str, ...] = (
+    "benchmarks.park_cases",
+    "benchmarks.forecast_cases",
+    "benchmarks.vpp_cases",
+)
 
 TIME_METRICS = ("build_s", "handoff_s", "solve_s", "extract_s", "total_s", "wall_s")
 

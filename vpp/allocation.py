@@ -123,6 +123,7 @@ class Allocation:
     def as_dict(self, dt_h: float) -> dict[str, Any]:
         return {
             "event": self.event.id,
+            "event_type": self.event.type,
             "method": self.method,
             "status": self.status,
             "gap": self.gap,

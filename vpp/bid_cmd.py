@@ -20,7 +20,8 @@ from rich.table import Table
 
 from models.errors import ParkVppError
 from models.solve import SolverOptions
-from vpp.bids import DIRECTIONS, Bids, build_bids, standard_checks
+from vpp.bids import BID_QUESTION_TIME_LIMIT_S, DIRECTIONS, Bids, build_bids, standard_checks
+from vpp.options import SchedulerOpt, WorkersOpt
 from vpp.spec import load_vpp, resolve_parks
 
 console = Console(width=None if sys.stdout.isatty() else 150)
@@ -73,17 +74,14 @@ def bid(
     vpp_file: Annotated[Path, typer.Argument(help="VPP file (YAML).")],
     date: Annotated[str, typer.Option("--date", help="Delivery day D, YYYY-MM-DD.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/bids"),
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="processes (default), serial, dask-local or tcp://host:port."),
-    ] = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="Local processes.")] = None,
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
     check: Annotated[
         bool, typer.Option(help="Re-solve the parks at cleared quantities (deliverability).")
     ] = True,
     time_limit_s: Annotated[
         float, typer.Option("--time-limit", min=1.0, help="Per park question [s].")
-    ] = 10.0,
+    ] = BID_QUESTION_TIME_LIMIT_S,
     as_json: Annotated[bool, typer.Option("--json", help="Print bids.json.")] = False,
 ) -> None:
     """Day-ahead offers for each interval of D: up to 10 price–quantity segments for load

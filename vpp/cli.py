@@ -30,8 +30,10 @@ from scenarios.examples import EXAMPLE_DAYS, example_parks
 from vpp.baseline_cmd import baseline as baseline_command
 from vpp.bid_cmd import bid as bid_command
 from vpp.capacity_cmd import capacity as capacity_command
+from vpp.day_ahead_cmd import day_ahead as day_ahead_command
 from vpp.dispatch_cmd import dispatch as dispatch_command
 from vpp.forecast_cmd import forecast as forecast_command
+from vpp.intraday_cmd import intraday as intraday_command
 from vpp.report import write_outputs
 from vpp.settle_cmd import settle_command
 
@@ -46,6 +48,8 @@ app.command("forecast")(forecast_command)
 app.command("capacity")(capacity_command)
 app.command("dispatch")(dispatch_command)
 app.command("bid")(bid_command)
+app.command("day-ahead")(day_ahead_command)
+app.command("intraday")(intraday_command)
 app.command("settle")(settle_command)
 console = Console(width=None if sys.stdout.isatty() else 150)
 err_console = Console(stderr=True)

@@ -24,6 +24,7 @@ from models.solve import SolverOptions
 from vpp.allocation import Allocation, allocate_monolithic
 from vpp.decomposition import allocate_decomposed
 from vpp.event import load_event
+from vpp.options import SchedulerOpt, WorkersOpt
 from vpp.spec import load_vpp, resolve_parks
 
 console = Console(width=None if sys.stdout.isatty() else 150)
@@ -76,14 +77,8 @@ def dispatch(
             f"{MONOLITHIC_MAX_PARKS} parks)."
         ),
     ] = Method.auto,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            help="Where park solves run: processes (default), serial, dask-local or a Dask "
-            "address tcp://host:port (or env VPP_SCHEDULER)."
-        ),
-    ] = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="Local processes.")] = None,
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
     time_limit_s: Annotated[float, typer.Option("--time-limit", min=1.0)] = 300.0,
     mip_gap: Annotated[float, typer.Option("--mip-gap", min=0.0, max=0.5)] = 1e-3,
     as_json: Annotated[bool, typer.Option("--json", help="Print allocation.json.")] = False,

@@ -10,7 +10,8 @@ An asset type is one module with:
 - ``extract``: its schedule columns from a solved block,
 - ``costs``: its cost components recomputed from those columns (independently of pyomo),
 - ``verify``: physical checks of those columns,
-- ``net_range``: the smallest and largest net power it can have in each step.
+- ``net_range``: the smallest and largest net power it can have in each step,
+- ``restrict``: the asset from "now" on, given its measured state (intraday re-dispatch).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from models.timegrid import TimeGrid
 ASSET_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_\-]*$"
 
 Columns = dict[str, np.ndarray]
+# An asset's measured state at "now" (intraday): its quantities by name, units in the names.
+MeasuredState = Mapping[str, Any]
 Timestamp = str | dt.datetime
 
 
@@ -130,6 +133,12 @@ class AssetHandler(Generic[S, D]):
     # Smallest and largest net power the asset can have in each step [kW]: the park uses them
     # for implied bounds on grid flows (and the VPP layer for adjustable capacity).
     net_range: Callable[[S, D, TimeGrid], tuple[np.ndarray, np.ndarray]]
+    # Intraday: the asset from step k on, with its measured state (models/intraday.py);
+    # None when nothing of it is left to schedule.
+    restrict: Callable[[S, D, TimeGrid, int, MeasuredState, list[InputProblem]], tuple[S, D] | None]
+    # Intraday: what the asset's meters would read at the start of step k if a schedule ran
+    # (the state the next run starts from, when nothing was measured).
+    measured_at: Callable[[AssetResult, S, D, TimeGrid, int], dict[str, Any]]
 
 
 def family(eq: str, name: str) -> str:

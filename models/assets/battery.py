@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pyomo.environ as pyo
@@ -20,6 +20,7 @@ from models.assets.base import (
     AssetResult,
     AssetSpecBase,
     AssetTerms,
+    MeasuredState,
     ResolveContext,
     SubsidyRule,
     family,
@@ -241,6 +242,52 @@ def net_range(
     return np.full(grid.steps, -spec.power_kw), np.full(grid.steps, spec.power_kw)
 
 
+def restrict(
+    spec: BatterySpec,
+    data: BatteryData,
+    grid: TimeGrid,
+    k: int,
+    state: MeasuredState,
+    problems: list[InputProblem],
+) -> tuple[BatterySpec, BatteryData] | None:
+    """From step k on, starting at the measured ``soc_kwh``; ``discharged_kwh`` (so far in
+    the horizon) comes off the cycle limit's discharge budget."""
+    e = spec.energy_kwh
+    if "soc_kwh" not in state:
+        problems.append(
+            InputProblem("soc_kwh", "the measured state of charge is required", spec.id)
+        )
+        return None
+    soc = float(state["soc_kwh"])
+    lo, hi = spec.soc_min_frac * e, spec.soc_max_frac * e
+    if not lo - TOL * e <= soc <= hi + TOL * e:
+        problems.append(
+            InputProblem("soc_kwh", f"{soc:g} kWh is outside [{lo:g}, {hi:g}] kWh", spec.id)
+        )
+        return None
+    done = float(state.get("discharged_kwh", 0.0))
+    if done < 0:
+        problems.append(InputProblem("discharged_kwh", f"must be ≥ 0, got {done}", spec.id))
+    budget = data.max_discharge_kwh
+    new_spec = spec.model_copy(update={"soc_initial_frac": min(max(soc, lo), hi) / e})
+    return new_spec, BatteryData(
+        subsidy_rate_yuan_per_kwh=data.subsidy_rate_yuan_per_kwh[k:].copy(),
+        max_discharge_kwh=None if budget is None else max(0.0, budget - done),
+    )
+
+
+def measured_at(
+    res: AssetResult, spec: BatterySpec, data: BatteryData, grid: TimeGrid, k: int
+) -> dict[str, Any]:
+    """State of charge at the start of step k and discharge so far, if this schedule ran."""
+    soc = res.columns["soc_kwh"]
+    soc_k = spec.soc_initial_frac * spec.energy_kwh if k == 0 else float(soc[k - 1])
+    return {
+        "soc_kwh": soc_k,
+        "discharged_kwh": float(res.columns["discharge_kw"][:k].sum() * grid.dt_h),
+    }
+
+
 HANDLER: AssetHandler[BatterySpec, BatteryData] = AssetHandler(
     type_name="battery",
     spec_class=BatterySpec,
@@ -250,4 +297,6 @@ HANDLER: AssetHandler[BatterySpec, BatteryData] = AssetHandler(
     costs=costs,
     verify=verify,
     net_range=net_range,
+    restrict=restrict,
+    measured_at=measured_at,
 )

@@ -7,7 +7,7 @@ Equations (docs/model.md §Curtailable load): C1 energy budget; the per-step lim
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pyomo.environ as pyo
@@ -19,6 +19,7 @@ from models.assets.base import (
     AssetResult,
     AssetSpecBase,
     AssetTerms,
+    MeasuredState,
     ResolveContext,
     family,
     values,
@@ -110,6 +111,32 @@ def net_range(
     return np.zeros(grid.steps), data.limit_kw.copy()
 
 
+def restrict(
+    spec: CurtailableLoadSpec,
+    data: CurtailData,
+    grid: TimeGrid,
+    k: int,
+    state: MeasuredState,
+    problems: list[InputProblem],
+) -> tuple[CurtailableLoadSpec, CurtailData]:
+    """From step k on; ``curtailed_kwh`` (so far today) comes off the energy budget."""
+    done = float(state.get("curtailed_kwh", 0.0))
+    if done < 0:
+        problems.append(InputProblem("curtailed_kwh", f"must be ≥ 0, got {done}", spec.id))
+    if spec.max_curtailed_kwh is not None:
+        spec = spec.model_copy(
+            update={"max_curtailed_kwh": max(0.0, spec.max_curtailed_kwh - done)}
+        )
+    return spec, CurtailData(limit_kw=data.limit_kw[k:].copy())
+
+
+def measured_at(
+    res: AssetResult, spec: CurtailableLoadSpec, data: CurtailData, grid: TimeGrid, k: int
+) -> dict[str, Any]:
+    """Energy curtailed before step k, if this schedule ran."""
+    return {"curtailed_kwh": float(res.columns["curtail_kw"][:k].sum() * grid.dt_h)}
+
+
 HANDLER: AssetHandler[CurtailableLoadSpec, CurtailData] = AssetHandler(
     type_name="curtailable_load",
     spec_class=CurtailableLoadSpec,
@@ -119,4 +146,6 @@ HANDLER: AssetHandler[CurtailableLoadSpec, CurtailData] = AssetHandler(
     costs=costs,
     verify=verify,
     net_range=net_range,
+    restrict=restrict,
+    measured_at=measured_at,
 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,7 @@ from models.assets.base import (
     AssetResult,
     AssetSpecBase,
     AssetTerms,
+    MeasuredState,
     ResolveContext,
     Timestamp,
     family,
@@ -94,6 +95,12 @@ class EvData:
     energy_kwh: np.ndarray  # energy required within the horizon
     power_kw: np.ndarray  # per-session power limit
     limit_kw: float  # min(site limit, chargers × charger power)
+    # each session's number in the day's list (intraday drops sessions gone by; the state
+    # file and the schedule's records name sessions by this number)
+    ids: np.ndarray | None = None
+
+    def session_ids(self) -> np.ndarray:
+        return np.arange(len(self.first)) if self.ids is None else self.ids
 
 
 def _load_sessions(
@@ -264,6 +271,7 @@ def extract(b: pyo.Block, spec: EvChargingSpec, data: EvData, grid: TimeGrid) ->
     connected = np.zeros(grid.steps)
     unmet_at_departure = np.zeros(grid.steps)
     records = []
+    ids = data.session_ids()
     for s in range(len(data.first)):
         p = flat[of_session[s].start : of_session[s].stop]
         charge[data.first[s] : data.last[s]] += p
@@ -272,7 +280,7 @@ def extract(b: pyo.Block, spec: EvChargingSpec, data: EvData, grid: TimeGrid) ->
         unmet_at_departure[data.last[s] - 1] += unmet
         records.append(
             {
-                "session": s,
+                "session": int(ids[s]),
                 "first_step": int(data.first[s]),
                 "end_step": int(data.last[s]),
                 "energy_kwh": float(data.energy_kwh[s]),
@@ -280,6 +288,7 @@ def extract(b: pyo.Block, spec: EvChargingSpec, data: EvData, grid: TimeGrid) ->
                 "unmet_kwh": unmet,
                 "min_stored_kwh": float(np.cumsum(p).min() * grid.dt_h) if len(p) else 0.0,
                 "max_power_kw": float(np.abs(p).max()) if len(p) else 0.0,
+                "charge_kw": [round(float(v), 6) for v in p],
             }
         )
     return AssetResult(
@@ -299,7 +308,8 @@ def verify(
 ) -> list[str]:
     out: list[str] = []
     tol = TOL * max(1.0, data.limit_kw)
-    for r in res.records:
+    # records are in data order; "session" is the day's session number
+    for s, r in enumerate(res.records):
         if abs(r["delivered_kwh"] + r["unmet_kwh"] - r["energy_kwh"]) > tol:
             out.append(
                 f"ev {spec.id}: session {r['session']} gets {r['delivered_kwh']:.3f} kWh "
@@ -307,7 +317,7 @@ def verify(
             )
         if r["min_stored_kwh"] < -tol:
             out.append(f"ev {spec.id}: session {r['session']} discharges below its arrival energy")
-        if r["max_power_kw"] > data.power_kw[r["session"]] + tol:
+        if r["max_power_kw"] > data.power_kw[s] + tol:
             out.append(f"ev {spec.id}: session {r['session']} exceeds its power limit")
     if np.any(np.abs(res.columns["charge_kw"]) > data.limit_kw + tol):
         out.append(f"ev {spec.id}: site limit {data.limit_kw} kW exceeded")
@@ -323,6 +333,55 @@ def net_range(spec: EvChargingSpec, data: EvData, grid: TimeGrid) -> tuple[np.nd
     return -most, (most.copy() if spec.v2g else np.zeros(grid.steps))
 
 
+def restrict(
+    spec: EvChargingSpec,
+    data: EvData,
+    grid: TimeGrid,
+    k: int,
+    state: MeasuredState,
+    problems: list[InputProblem],
+) -> tuple[EvChargingSpec, EvData] | None:
+    """From step k on: sessions gone by are dropped, the others keep the energy they still
+    need. ``delivered_kwh`` maps session numbers (the schedule's records) to the energy they
+    have had so far; a session not named has had none."""
+    raw = state.get("delivered_kwh", {})
+    ids = data.session_ids()
+    delivered = np.zeros(len(ids))
+    known = {int(i): n for n, i in enumerate(ids)}
+    for key, kwh in dict(raw).items():
+        if int(key) not in known:
+            problems.append(InputProblem(f"delivered_kwh.{key}", "no such session", spec.id))
+            continue
+        delivered[known[int(key)]] = float(kwh)
+    keep = data.last > k
+    if not keep.any():
+        return None
+    first = np.maximum(data.first - k, 0)[keep]
+    last = (data.last - k)[keep]
+    power = data.power_kw[keep]
+    need = np.clip(data.energy_kwh - delivered, 0.0, None)[keep]
+    # a stay shortened by "now" may no longer hold what is left: the rest is unmet (priced)
+    return spec, EvData(
+        first=first.astype(int),
+        last=last.astype(int),
+        energy_kwh=need,
+        power_kw=power,
+        limit_kw=data.limit_kw,
+        ids=ids[keep],
+    )
+
+
+def measured_at(
+    res: AssetResult, spec: EvChargingSpec, data: EvData, grid: TimeGrid, k: int
+) -> dict[str, Any]:
+    """What the chargers' meters read at step k if this schedule ran: energy per session."""
+    out = {}
+    for r in res.records:
+        before = max(0, min(k, r["end_step"]) - r["first_step"])
+        out[str(r["session"])] = float(sum(r["charge_kw"][:before]) * grid.dt_h)
+    return {"delivered_kwh": out}
+
+
 HANDLER: AssetHandler[EvChargingSpec, EvData] = AssetHandler(
     type_name="ev_charging",
     spec_class=EvChargingSpec,
@@ -332,4 +391,6 @@ HANDLER: AssetHandler[EvChargingSpec, EvData] = AssetHandler(
     costs=costs,
     verify=verify,
     net_range=net_range,
+    restrict=restrict,
+    measured_at=measured_at,
 )

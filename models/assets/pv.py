@@ -6,7 +6,7 @@ Equations (docs/model.md §PV): V1 output bounded by availability (as variable b
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pyomo.environ as pyo
@@ -19,6 +19,7 @@ from models.assets.base import (
     AssetResult,
     AssetSpecBase,
     AssetTerms,
+    MeasuredState,
     ResolveContext,
     values,
 )
@@ -140,6 +141,25 @@ def net_range(spec: PvSpec, data: PvData, grid: TimeGrid) -> tuple[np.ndarray, n
     return np.zeros(grid.steps), data.available_kw.copy()
 
 
+def restrict(
+    spec: PvSpec,
+    data: PvData,
+    grid: TimeGrid,
+    k: int,
+    state: MeasuredState,
+    problems: list[InputProblem],
+) -> tuple[PvSpec, PvData]:
+    """PV keeps its forecast from step k on; it has no state."""
+    return spec, PvData(available_kw=data.available_kw[k:].copy())
+
+
+def measured_at(
+    res: AssetResult, spec: PvSpec, data: PvData, grid: TimeGrid, k: int
+) -> dict[str, Any]:
+    """PV carries no state from one step to the next."""
+    return {}
+
+
 HANDLER: AssetHandler[PvSpec, PvData] = AssetHandler(
     type_name="pv",
     spec_class=PvSpec,
@@ -149,4 +169,6 @@ HANDLER: AssetHandler[PvSpec, PvData] = AssetHandler(
     costs=costs,
     verify=verify,
     net_range=net_range,
+    restrict=restrict,
+    measured_at=measured_at,
 )

@@ -6,8 +6,9 @@ J2 power as the start-weighted profile (an expression, not a constraint).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pyomo.environ as pyo
@@ -19,6 +20,7 @@ from models.assets.base import (
     AssetResult,
     AssetSpecBase,
     AssetTerms,
+    MeasuredState,
     ResolveContext,
     Timestamp,
     family,
@@ -205,6 +207,57 @@ def net_range(
     return -most, np.zeros(grid.steps)
 
 
+def restrict(
+    spec: ShiftableLoadSpec,
+    data: JobData,
+    grid: TimeGrid,
+    k: int,
+    state: MeasuredState,
+    problems: list[InputProblem],
+) -> tuple[ShiftableLoadSpec, JobData] | None:
+    """From step k on. A job that started (``started_at``, a time of the grid) runs the rest of
+    its profile from k, as a fixed load; one that has finished is gone; one not started keeps
+    the starts still ahead (a mandatory job with none left cannot be scheduled)."""
+    n = len(data.profile_kw)
+    started = state.get("started_at")
+    if started is not None:
+        when = started if isinstance(started, dt.datetime) else dt.datetime.fromisoformat(started)
+        try:
+            s0 = grid.step_of(when)
+        except ValueError as exc:
+            problems.append(InputProblem("started_at", str(exc), spec.id))
+            return None
+        if s0 >= k or s0 < 0:
+            problems.append(
+                InputProblem("started_at", f"{when.isoformat()} is not before now", spec.id)
+            )
+            return None
+        if s0 + n <= k:
+            return None
+        rest = data.profile_kw[k - s0 :].copy()
+        return spec, JobData(profile_kw=rest, starts=np.array([0]), optional=False)
+    starts = data.starts[(data.starts >= k) & (data.starts + n <= grid.steps)] - k
+    if starts.size == 0:
+        if not data.optional:
+            problems.append(
+                InputProblem(
+                    "started_at",
+                    f"not started and no start is left from {grid.index[k]:%H:%M} on",
+                    spec.id,
+                )
+            )
+        return None
+    return spec, JobData(profile_kw=data.profile_kw, starts=starts, optional=data.optional)
+
+
+def measured_at(
+    res: AssetResult, spec: ShiftableLoadSpec, data: JobData, grid: TimeGrid, k: int
+) -> dict[str, Any]:
+    """When the job started, if it started before step k in this schedule."""
+    started = [r for r in res.records if r["start_step"] < k and r["weight"] > 0.5]
+    return {"started_at": started[0]["start"] if started else None}
+
+
 HANDLER: AssetHandler[ShiftableLoadSpec, JobData] = AssetHandler(
     type_name="shiftable_load",
     spec_class=ShiftableLoadSpec,
@@ -214,4 +267,6 @@ HANDLER: AssetHandler[ShiftableLoadSpec, JobData] = AssetHandler(
     costs=costs,
     verify=verify,
     net_range=net_range,
+    restrict=restrict,
+    measured_at=measured_at,
 )

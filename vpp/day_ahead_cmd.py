@@ -1,0 +1,134 @@
+"""``vpp day-ahead VPP.yaml --date D --out DIR``: the VPP operator's day-ahead job.
+
+For delivery day D: every park's forecasts (load, PV, EV sessions from its history, as its park
+file asks) and optimal schedule, the VPP's proven capacity report, and its bids with their
+deliverability checks. Writes
+
+- ``schedules/<park>/`` (schedule.csv, summary.json, schedule.html),
+- ``capacity/`` (capacity.json, capacity.csv, capacity.png),
+- ``bids/`` (bids.json, bids.csv, bids.png),
+- ``day-ahead.json`` (what ran, how long, the headline figures).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from models.errors import ParkVppError
+from models.results import ParkSchedule, schedule_park
+from models.solve import SolverOptions
+from models.spec import ResolvedPark
+from vpp.bid_cmd import write_bids
+from vpp.bids import BID_QUESTION_TIME_LIMIT_S, build_bids, standard_checks
+from vpp.capacity import capacity_report, write_report
+from vpp.executor import map_ordered, park_executor
+from vpp.options import SchedulerOpt, WorkersOpt
+from vpp.report import write_outputs
+from vpp.spec import load_vpp, resolve_parks
+
+console = Console(width=None if sys.stdout.isatty() else 150)
+err_console = Console(stderr=True)
+
+
+def _schedule(park: ResolvedPark) -> ParkSchedule:
+    return schedule_park(park, SolverOptions())
+
+
+def day_ahead(
+    vpp_file: Annotated[Path, typer.Argument(help="VPP file (YAML).")],
+    date: Annotated[str, typer.Option("--date", help="Delivery day D, YYYY-MM-DD.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/day-ahead"),
+    duration_h: Annotated[
+        float, typer.Option("--duration-h", min=0.25, help="Capacity: response to sustain [h].")
+    ] = 2.0,
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
+) -> None:
+    """Forecasts, park schedules, capacity report and bids for day D (``make run``)."""
+    try:
+        day = dt.date.fromisoformat(date)
+    except ValueError as exc:
+        raise typer.BadParameter(f"--date {date!r} is not YYYY-MM-DD") from exc
+    stages: dict[str, float] = {}
+    try:
+        spec, parks = load_vpp(vpp_file)
+        t = time.perf_counter()
+        with console.status(f"Forecasting {len(parks)} parks for {day} ..."):
+            resolved = resolve_parks(parks, day)
+        stages["forecasts_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        with (
+            console.status("Scheduling the parks ..."),
+            park_executor(scheduler, workers, tasks=len(resolved)) as ex,
+        ):
+            schedules = map_ordered(ex, _schedule, resolved)
+        for s in schedules:
+            write_outputs(s, out / "schedules" / s.park.spec.id)
+        stages["schedules_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        with console.status(f"Capacity report ({duration_h:g} h windows) ..."):
+            report = capacity_report(resolved, duration_h, spec.programme, workers or 2)
+        write_report(report, out / "capacity")
+        stages["capacity_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        bid_options = SolverOptions(time_limit_s=BID_QUESTION_TIME_LIMIT_S)
+        with console.status("Bids and their deliverability checks ..."):
+            bids = build_bids(
+                resolved,
+                spec.programme.bid_prices_yuan_per_kwh,
+                bid_options,
+                scheduler=scheduler,
+                workers=workers,
+            )
+            standard_checks(bids, bid_options, scheduler=scheduler, workers=workers)
+        write_bids(bids, spec.id, out / "bids")
+        stages["bids_s"] = time.perf_counter() - t
+    except (ParkVppError, ValueError) as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    targets = report.targets()
+    doc: dict[str, Any] = {
+        "vpp": spec.id,
+        "date": day.isoformat(),
+        "parks": [
+            {
+                "park_id": s.park.spec.id,
+                "cost_yuan": round(float(s.costs["total_yuan"]), 2),
+                "status": s.solve.status.value,
+                "gap": s.solve.gap,
+            }
+            for s in schedules
+        ],
+        "capacity_best_window_kw": targets["vpp_best_window_kw"],
+        "capacity_best_window_hour": targets["vpp_best_window_hour"],
+        "capacity_target_share": targets["capacity_target_share"],
+        "bids_deliverable": all(c["deliverable"] for c in bids.checks),
+        "bid_answers_not_proven_optimal": sum(s != "ok" for s in bids.statuses),
+        "stages_s": {k: round(v, 2) for k, v in stages.items()},
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "day-ahead.json").write_text(json.dumps(doc, indent=2) + "\n")
+    for p in doc["parks"]:
+        console.print(
+            f"{p['park_id']}: day-ahead cost {p['cost_yuan']:,.0f} yuan ({p['status']})",
+            highlight=False,
+        )
+    console.print(
+        f"capacity: best {duration_h:g} h window at {doc['capacity_best_window_hour']:02d}:00, "
+        f"{doc['capacity_best_window_kw']:,.0f} kW = {doc['capacity_target_share']:.1%} of the "
+        f"target; bids deliverable: {doc['bids_deliverable']} "
+        f"({doc['bid_answers_not_proven_optimal']} answers not proven optimal)",
+        highlight=False,
+    )
+    console.print(
+        "stages: " + ", ".join(f"{k.removesuffix('_s')} {v:.1f} s" for k, v in stages.items())
+    )
+    console.print(f"wrote {out}/day-ahead.json, schedules/, capacity/ and bids/")
