@@ -1,5 +1,5 @@
 """DR event allocation across a VPP's parks: the monolithic MILP (small VPPs, and the reference
-for the decomposition that comes next).
+for the decomposition of vpp/decomposition.py).
 
 One model holds every park's model as a block, each with its own constraints unchanged, plus
 the event's coupling rows (docs/model.md, V2–V3). With ``b_{p,t}`` park p's baseline net import

@@ -22,10 +22,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from models.assets.ev import EvChargingSpec
 from models.errors import ParkVppError
 from models.results import ParkSchedule, schedule_park
 from models.solve import SolverOptions
-from models.spec import ResolvedPark
+from models.spec import ForecastSpec, ParkSpec, ResolvedPark
 from vpp.bid_cmd import write_bids
 from vpp.bids import BID_QUESTION_TIME_LIMIT_S, build_bids, standard_checks
 from vpp.capacity import capacity_report, write_report
@@ -42,6 +43,39 @@ def _schedule(park: ResolvedPark) -> ParkSchedule:
     return schedule_park(park, SolverOptions())
 
 
+def with_forecasts(
+    parks: list[tuple[ParkSpec, Path]],
+) -> tuple[list[tuple[ParkSpec, Path]], list[str]]:
+    """Parks whose file asks for no forecasts but whose load is a metered history get
+    ``forecast`` with that history, so the day's load and PV are forecast (cutoff 10:30 on
+    D−1), not read from the meter. An EV asset whose ``sessions`` file is ``X-sessions.csv``
+    takes the forecast sessions of the day when ``X-history.csv.gz`` lies next to it (the
+    layout of scenarios/examples). Returns the parks and what was done, park by park."""
+    out, notes = [], []
+    for spec, base in parks:
+        if spec.forecast is not None or not isinstance(spec.load, str):
+            why = "its own forecast block" if spec.forecast is not None else "a fixed load"
+            notes.append(f"{spec.id}: as written ({why})")
+            out.append((spec, base))
+            continue
+        ev: dict[str, str] = {}
+        for a in spec.assets:
+            if not isinstance(a, EvChargingSpec) or not isinstance(a.sessions, str):
+                continue
+            if a.sessions.endswith("-sessions.csv"):
+                hist = a.sessions.removesuffix("-sessions.csv") + "-history.csv.gz"
+                if (base / hist).exists():
+                    ev[a.id] = hist
+        out.append(
+            (spec.model_copy(update={"forecast": ForecastSpec(ev_session_history=ev)}), base)
+        )
+        notes.append(
+            f"{spec.id}: load and PV forecast from its history"
+            + (f", EV sessions of {', '.join(ev)} forecast" if ev else "")
+        )
+    return out, notes
+
+
 def day_ahead(
     vpp_file: Annotated[Path, typer.Argument(help="VPP file (YAML).")],
     date: Annotated[str, typer.Option("--date", help="Delivery day D, YYYY-MM-DD.")],
@@ -51,6 +85,14 @@ def day_ahead(
     ] = 2.0,
     scheduler: SchedulerOpt = None,
     workers: WorkersOpt = None,
+    forecast: Annotated[
+        bool,
+        typer.Option(
+            "--forecast/--as-written",
+            help="Forecast each park's day from its metered history (default), or use the "
+            "park files' series as written.",
+        ),
+    ] = True,
 ) -> None:
     """Forecasts, park schedules, capacity report and bids for day D (``make run``)."""
     try:
@@ -60,6 +102,9 @@ def day_ahead(
     stages: dict[str, float] = {}
     try:
         spec, parks = load_vpp(vpp_file)
+        notes: list[str] = []
+        if forecast:
+            parks, notes = with_forecasts(parks)
         t = time.perf_counter()
         with console.status(f"Forecasting {len(parks)} parks for {day} ..."):
             resolved = resolve_parks(parks, day)
@@ -113,9 +158,12 @@ def day_ahead(
         "bids_deliverable": all(c["deliverable"] for c in bids.checks),
         "bid_answers_not_proven_optimal": sum(s != "ok" for s in bids.statuses),
         "stages_s": {k: round(v, 2) for k, v in stages.items()},
+        "forecasts": notes,
     }
     out.mkdir(parents=True, exist_ok=True)
     (out / "day-ahead.json").write_text(json.dumps(doc, indent=2) + "\n")
+    for n in notes:
+        console.print(f"forecast: {n}", highlight=False)
     for p in doc["parks"]:
         console.print(
             f"{p['park_id']}: day-ahead cost {p['cost_yuan']:,.0f} yuan ({p['status']})",
