@@ -81,6 +81,30 @@ class Commitment:
     miss_penalty_yuan_per_kwh: float = DEFAULT_MISS_PENALTY_YUAN_PER_KWH
 
 
+# How a measured quantity of a later state combines with the state a run started from: totals
+# since the start of the horizon add up, a start time already known stays, levels are replaced.
+_ADDITIVE = frozenset({"discharged_kwh", "curtailed_kwh", "delivered_kwh"})
+_KEPT = frozenset({"started_at"})
+
+
+def _carry(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    out = dict(before)
+    for key, value in after.items():
+        if key in _ADDITIVE and key in before:
+            if isinstance(value, dict):
+                merged = {str(k): float(v) for k, v in before[key].items()}
+                for k, v in value.items():
+                    merged[str(k)] = merged.get(str(k), 0.0) + float(v)
+                out[key] = merged
+            else:
+                out[key] = float(before[key]) + float(value)
+        elif key in _KEPT and before.get(key) is not None:
+            continue
+        else:
+            out[key] = value
+    return out
+
+
 @dataclass
 class Redispatch:
     """The outcome of one intraday run."""
@@ -89,9 +113,20 @@ class Redispatch:
     schedule: ParkSchedule
     missed_kw: np.ndarray  # per committed step still ahead (0 when kept)
     committed_steps: list[int]  # on the remaining grid
+    start_state: ParkState | None = None  # what the run started from
 
     def state_at(self, time: dt.datetime) -> ParkState:
-        return state_at(self.schedule, time)
+        """The state this run's schedule predicts at ``time``, on the day's terms: totals since
+        the start of the day (not of this run), start times of jobs that started before this
+        run, and assets this run no longer had (finished jobs, departed vehicles) carried over
+        from the state it started from, so the next run can start from it."""
+        later = state_at(self.schedule, time)
+        if self.start_state is None:
+            return later
+        assets = {aid: dict(v) for aid, v in self.start_state.assets.items()}
+        for aid, measured in later.assets.items():
+            assets[aid] = _carry(assets.get(aid, {}), measured)
+        return later.model_copy(update={"assets": assets})
 
 
 def _step(grid: TimeGrid, time: dt.datetime, what: str) -> int:
@@ -196,7 +231,7 @@ def redispatch(
     ahead = [(c, [t for t in c.steps if t >= k]) for c in commitments or []]
     ahead = [(c, s) for c, s in ahead if s]
     if not ahead:
-        return Redispatch(rest, schedule_park(rest, opts), np.zeros(0), [])
+        return Redispatch(rest, schedule_park(rest, opts), np.zeros(0), [], state)
     types = {c.type for c, _ in ahead}
     if len(types) > 1:
         raise ParkInputError(
@@ -219,4 +254,14 @@ def redispatch(
     set_baseline(prob, profile, 0.0)
     r = deliver(prob, np.zeros(len(window)), penalty * rest.grid.dt_h, opts)
     missed = r.under_kw if r.under_kw is not None else np.zeros(len(window))
-    return Redispatch(rest, schedule_of(rest, prob, r), np.asarray(missed), window)
+    return Redispatch(rest, schedule_of(rest, prob, r), np.asarray(missed), window, state)
+
+
+def committed_plan(
+    park: ResolvedPark, commitments: list[Commitment], options: SolverOptions | None = None
+) -> Redispatch:
+    """The day's plan with the commitments in it, from the park file's initial state: where
+    the park should be at any time once it accepted them (a battery charged before the event,
+    say), the default state of an intraday run that has no measurement."""
+    initial = state_at(schedule_park(park, options), park.grid.start)
+    return redispatch(park, initial, commitments, options)

@@ -2,7 +2,7 @@
 
 Each park starts from its measured state (``--state``: a folder of ``<park>.json`` state files
 or one JSON object by park id; models/intraday.py documents the fields) or, for a park with
-none, from the state its day-ahead plan predicts now (said so in the output). Accepted DR
+none, from the state the day's plan with its commitments predicts now (said so in the output). Accepted DR
 commitments come from a ``vpp dispatch`` ``allocation.json`` (``--allocation``): each park keeps
 its target import over the event steps still ahead. Writes per park ``<park>/schedule.csv``
 (and summary.json, schedule.html) and ``<park>/state-next.json`` (the state the new schedule
@@ -24,8 +24,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from models.errors import InputProblem, ParkInputError, ParkVppError
-from models.intraday import Commitment, ParkState, Redispatch, redispatch, state_at
-from models.results import schedule_park
+from models.intraday import Commitment, ParkState, Redispatch, committed_plan, redispatch
 from models.solve import SolverOptions
 from models.spec import ResolvedPark, problems_from_validation
 from vpp.executor import map_ordered, park_executor
@@ -77,8 +76,8 @@ def _commitments(path: Path | None, park: ResolvedPark) -> list[Commitment]:
 def _job(args: tuple[ResolvedPark, ParkState | None, dt.datetime, list[Commitment]]) -> Redispatch:
     park, state, now, commitments = args
     if state is None:
-        # no measurement: start where the day-ahead plan says the park is now
-        state = state_at(schedule_park(park), now)
+        # no measurement: start where the day's plan with its commitments says the park is now
+        state = committed_plan(park, commitments).state_at(now)
     return redispatch(park, state, commitments, SolverOptions())
 
 
@@ -125,7 +124,7 @@ def intraday(
         (folder / "state-next.json").write_text(run.state_at(nxt).model_dump_json(indent=2) + "\n")
         entry = {
             "park_id": p.spec.id,
-            "state": "measured" if p.spec.id in states else "from the day-ahead plan",
+            "state": "measured" if p.spec.id in states else "from the day's committed plan",
             "cost_yuan": round(float(run.schedule.costs["total_yuan"]), 2),
             "status": run.schedule.solve.status.value,
             "committed_steps_ahead": len(run.committed_steps),

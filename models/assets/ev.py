@@ -98,9 +98,15 @@ class EvData:
     # each session's number in the day's list (intraday drops sessions gone by; the state
     # file and the schedule's records name sessions by this number)
     ids: np.ndarray | None = None
+    # V2G: energy each session already holds above its arrival level [kWh] (intraday: what it
+    # charged before now, which it may give back); 0 for a day-ahead schedule
+    stored_kwh0: np.ndarray | None = None
 
     def session_ids(self) -> np.ndarray:
         return np.arange(len(self.first)) if self.ids is None else self.ids
+
+    def initial_stored_kwh(self) -> np.ndarray:
+        return np.zeros(len(self.first)) if self.stored_kwh0 is None else self.stored_kwh0
 
 
 def _load_sessions(
@@ -228,7 +234,8 @@ def build(b: pyo.Block, spec: EvChargingSpec, data: EvData, grid: TimeGrid) -> A
     lower = -limit if spec.v2g else np.zeros(n_pairs)
     b.charge_kw = pyo.Var(range(n_pairs), bounds=lambda _b, i: (float(lower[i]), float(limit[i])))
     q = [b.charge_kw[i] for i in range(n_pairs)]
-    b.unmet_kwh = pyo.Var(S, bounds=lambda _b, s: (0.0, float(data.energy_kwh[s])))
+    # (intraday V2G: a vehicle that took more than its need before now has a negative need)
+    b.unmet_kwh = pyo.Var(S, bounds=lambda _b, s: (0.0, max(0.0, float(data.energy_kwh[s]))))
     b.session_energy = pyo.Constraint(
         S,
         rule=lambda b, s: (
@@ -246,11 +253,12 @@ def build(b: pyo.Block, spec: EvChargingSpec, data: EvData, grid: TimeGrid) -> A
 
     b.site_limit = pyo.Constraint(T, rule=_site, doc=family("E2", "site and charger limit"))
     if spec.v2g:
-        first_of = {rng.start for rng in of_session}
+        stored0 = data.initial_stored_kwh()
+        first_of = {rng.start: float(stored0[s]) for s, rng in enumerate(of_session)}
         b.stored_kwh = pyo.Var(range(n_pairs), bounds=(0.0, None))
 
         def _v2g(b: pyo.Block, i: int) -> object:
-            prev = 0.0 if i in first_of else b.stored_kwh[i - 1]
+            prev = first_of[i] if i in first_of else b.stored_kwh[i - 1]
             return b.stored_kwh[i] == prev + dt_h * q[i]
 
         b.v2g_energy = pyo.Constraint(
@@ -272,6 +280,7 @@ def extract(b: pyo.Block, spec: EvChargingSpec, data: EvData, grid: TimeGrid) ->
     unmet_at_departure = np.zeros(grid.steps)
     records = []
     ids = data.session_ids()
+    stored0 = data.initial_stored_kwh()
     for s in range(len(data.first)):
         p = flat[of_session[s].start : of_session[s].stop]
         charge[data.first[s] : data.last[s]] += p
@@ -286,7 +295,9 @@ def extract(b: pyo.Block, spec: EvChargingSpec, data: EvData, grid: TimeGrid) ->
                 "energy_kwh": float(data.energy_kwh[s]),
                 "delivered_kwh": float(p.sum() * grid.dt_h),
                 "unmet_kwh": unmet,
-                "min_stored_kwh": float(np.cumsum(p).min() * grid.dt_h) if len(p) else 0.0,
+                "min_stored_kwh": float(stored0[s] + np.cumsum(p).min() * grid.dt_h)
+                if len(p)
+                else float(stored0[s]),
                 "max_power_kw": float(np.abs(p).max()) if len(p) else 0.0,
                 "charge_kw": [round(float(v), 6) for v in p],
             }
@@ -359,8 +370,13 @@ def restrict(
     first = np.maximum(data.first - k, 0)[keep]
     last = (data.last - k)[keep]
     power = data.power_kw[keep]
-    need = np.clip(data.energy_kwh - delivered, 0.0, None)[keep]
-    # a stay shortened by "now" may no longer hold what is left: the rest is unmet (priced)
+    need = data.energy_kwh - delivered
+    if not spec.v2g:
+        need = np.clip(need, 0.0, None)
+    need = need[keep]
+    # a stay shortened by "now" may no longer hold what is left: the rest is unmet (priced);
+    # with V2G, what a vehicle took before now it may give back (never below its arrival level)
+    before = data.initial_stored_kwh() + delivered
     return spec, EvData(
         first=first.astype(int),
         last=last.astype(int),
@@ -368,6 +384,7 @@ def restrict(
         power_kw=power,
         limit_kw=data.limit_kw,
         ids=ids[keep],
+        stored_kwh0=np.clip(before, 0.0, None)[keep] if spec.v2g else None,
     )
 
 

@@ -129,6 +129,16 @@ def test_ev_sessions_and_jobs_carry_over() -> None:
             assert run.schedule.frame[f"{spec.id}.power_kw"].iloc[0] == pytest.approx(
                 running_plan[48]
             )
+    # the next run (14:00) starts from this run's state on the day's terms: finished jobs and
+    # departed vans carried over, EV energy as totals since midnight
+    later = run.state_at(park.grid.index[56].to_pydatetime())
+    for sid, kwh in before.items():
+        assert later.assets[ev_id]["delivered_kwh"][str(sid)] >= kwh - 1e-9
+    for spec in park.assets:
+        if spec.type == "shiftable_load" and state.assets[spec.id]["started_at"] is not None:
+            assert later.assets[spec.id]["started_at"] == state.assets[spec.id]["started_at"]
+    second = redispatch(park, later, options=EXACT)
+    assert second.park.grid.steps == park.grid.steps - 56
 
 
 def test_bad_states_are_named() -> None:
@@ -145,4 +155,40 @@ def test_bad_states_are_named() -> None:
             ParkState(
                 time=dt.datetime(2026, 7, 15, 2, 30, tzinfo=TZ), assets={"bess": {"soc_kwh": 500}}
             ),
+        )
+
+
+def test_a_v2g_van_can_give_back_what_it_took_before_now() -> None:
+    # One van plugged in all day: needs 100 kWh by 06:00, may discharge (V2G). The plan charges
+    # 300 kWh at 0.3 in the cheap hours and gives 200 back at 1.0 in the dear ones; from its own
+    # state at 04:00 the van must still be allowed to give back what it took before.
+    raw = _park("v2g")
+    raw["grid"]["import_price_yuan_per_kwh"] = TOU
+    raw["assets"] = [
+        {
+            "id": "van",
+            "type": "ev_charging",
+            "chargers": 1,
+            "charger_power_kw": 100.0,
+            "site_limit_kw": 100.0,
+            "v2g": True,
+            "sessions": [
+                {
+                    "arrival": "2026-07-15T00:00:00+08:00",
+                    "departure": "2026-07-15T06:00:00+08:00",
+                    "energy_kwh": 100.0,
+                }
+            ],
+        }
+    ]
+    park = resolve_park(validate_park(raw, source="test"))
+    plan = schedule_park(park, EXACT)
+    van = plan.frame["van.charge_kw"].to_numpy()
+    assert van[:3].sum() == pytest.approx(300.0) and van[3:].sum() == pytest.approx(-200.0)
+    for hour in (3, 4, 5):
+        state = state_at(plan, _at(hour))
+        run = redispatch(park, state, options=EXACT)
+        imp = plan.frame["import_kw"].to_numpy()[hour:]
+        assert run.schedule.costs["total_yuan"] == pytest.approx(
+            float((imp * np.asarray(TOU[hour:])).sum()), abs=1e-6
         )

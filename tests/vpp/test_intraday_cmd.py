@@ -28,7 +28,7 @@ def test_commitments_kept_and_state_handed_over(tmp_path: Path) -> None:
     alloc = tmp_path / "out" / "allocation.json"
     first = _intraday(tmp_path, "01:00", "run1", "--allocation", str(alloc))
     for p in first["parks"]:
-        assert p["state"] == "from the day-ahead plan"
+        assert p["state"] == "from the day's committed plan"
         assert p["committed_steps_ahead"] == 8 and p["missed_commitment_kwh"] == 0.0
     doc = json.loads(alloc.read_text())
     for p in doc["parks"]:
