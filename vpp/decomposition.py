@@ -366,13 +366,19 @@ def allocate_decomposed(
         columns = [list(c.columns) for c in curves]
         total_base = sum(float(p.baseline_cost_yuan or 0.0) for p in probs)
         master = solve_master(columns, requested, rho)
-        # Round 1's ladder answers are pricing answers at uniform prices: bounds already.
+        # Round 1's ladder answers are pricing answers at uniform prices: bounds already. The
+        # first column is one (at price 0) only when it is the park's own optimal baseline; a
+        # "no delivery" answer against a given baseline is constrained, so it is no bound.
         lower = None
         if all(c.abs_gap_yuan is not None for cols in columns for c in cols):
-            lower = max(
-                lagrangian_bound([cols[k] for cols in columns], np.full(nw, f * rho), requested)
-                for k, f in enumerate([0.0, *[f for f in ladder if f > 0]])
-            )
+            priced = [(k + 1, f * rho) for k, f in enumerate(f for f in ladder if f > 0)]
+            if baselines is None:
+                priced.append((0, 0.0))
+            if priced:
+                lower = max(
+                    lagrangian_bound([cols[k] for cols in columns], np.full(nw, pi), requested)
+                    for k, pi in priced
+                )
         rounds = 0
         for r in range(1, max_rounds + 1):
             tol = max(abs_tol_yuan, rel_tol * abs(total_base + master.objective_yuan))
