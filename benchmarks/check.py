@@ -67,7 +67,7 @@ def check_case(
     noise_floor: float = NOISE_FLOOR,
 ) -> CaseVerdict:
     v = CaseVerdict(name, objective_now=now.get("objective"))
-    if now["status"] != "ok":
+    if now["status"] not in now.get("accepted_statuses", ["ok"]):
         v.problems.append(f"status {now['status']} ({now['termination']})")
     if base is None:
         v.note = "new case: no baseline"

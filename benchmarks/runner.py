@@ -74,6 +74,7 @@ def measure_case(case: Case, repeats: int | None = None) -> dict[str, Any]:
         "fast": case.fast,
         "gate": list(case.gate),
         "objective_rtol": case.objective_rtol,
+        "accepted_statuses": list(case.accepted_statuses),
         "repeats": n,
     }
     try:

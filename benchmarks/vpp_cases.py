@@ -124,7 +124,10 @@ def _day_ahead_runner(n: int) -> Callable[[int], Sample]:
         checks = standard_checks(bids)
         t2 = time.perf_counter()
         statuses = [s for p in report.parks for s in p.statuses] + bids.statuses
-        ok = all(s == "ok" for s in statuses) and all(c["deliverable"] for c in checks)
+        proven = all(s == "ok" for s in statuses)
+        deliverable = all(c["deliverable"] for c in checks)
+        # undeliverable bids fail the case; answers stopped by the bid time limit only warn
+        status = "failed" if not deliverable else ("ok" if proven else "warning")
         best = max(report.total_kw("down"))
         times = {
             "build_s": 0.0,
@@ -142,8 +145,8 @@ def _day_ahead_runner(n: int) -> Callable[[int], Sample]:
             -best,
             None,
             None,
-            "ok" if ok else "warning",
-            "optimal" if ok else "time_limit",
+            status,
+            "optimal" if status == "ok" else "time_limit",
             "capacity+bids",
             size,
         )
@@ -186,9 +189,12 @@ def _register_all() -> None:
             "vpp-day-ahead-4",
             "vpp-day-ahead",
             "capacity report (2 h windows, both directions) and bids (10 prices, both "
-            "directions, deliverability checks) for 4 large generated parks on 2 processes",
+            "directions, deliverability checks) for 4 large generated parks on 2 processes; "
+            "bid answers stop at 5 s by design, so warning is accepted; an undeliverable bid "
+            "fails the case",
             _day_ahead_runner(4),
             repeats=1,
+            accepted_statuses=("ok", "warning"),
             objective_rtol=5e-3,
             gate=("wall_s",),
             params={"parks": 4},

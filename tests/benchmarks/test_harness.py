@@ -122,6 +122,11 @@ def test_gate_fails_worse_objective_and_non_optimal_status() -> None:
     assert gate.check_case("c", _result(1.0, objective=990.0), base).ok  # better is fine
     failed = gate.check_case("c", _result(1.0, status="warning"), base)
     assert not failed.ok and "status warning" in failed.problems[0]
+    # a case that stops at a time limit by design accepts warning, never failed
+    accepting = {**_result(1.0, status="warning"), "accepted_statuses": ["ok", "warning"]}
+    assert gate.check_case("c", accepting, base).ok
+    accepting["status"] = "failed"
+    assert not gate.check_case("c", accepting, base).ok
     new = gate.check_case("c", _result(1.0), None)
     assert new.ok and "no baseline" in new.note
 
