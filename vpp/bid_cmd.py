@@ -15,13 +15,12 @@ import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from models.errors import ParkVppError
 from models.solve import SolverOptions
 from vpp.bids import BID_QUESTION_TIME_LIMIT_S, DIRECTIONS, Bids, build_bids, standard_checks
-from vpp.options import SchedulerOpt, WorkersOpt
+from vpp.options import SchedulerOpt, WorkersOpt, park_progress
 from vpp.spec import load_vpp, resolve_parks
 
 console = Console(width=None if sys.stdout.isatty() else 150)
@@ -94,14 +93,7 @@ def bid(
     try:
         spec, parks = load_vpp(vpp_file)
         resolved = resolve_parks(parks, day)
-        with Progress(
-            TextColumn("offers"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total} parks"),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-        ) as bar:
+        with park_progress(err_console) as bar:
             task = bar.add_task("offers", total=len(resolved))
             bids = build_bids(
                 resolved,

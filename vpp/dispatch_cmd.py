@@ -16,7 +16,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import TaskID
 from rich.table import Table
 
 from models.errors import ParkVppError
@@ -24,7 +24,7 @@ from models.solve import SolverOptions
 from vpp.allocation import Allocation, allocate_monolithic
 from vpp.decomposition import allocate_decomposed
 from vpp.event import load_event
-from vpp.options import SchedulerOpt, WorkersOpt
+from vpp.options import SchedulerOpt, WorkersOpt, park_progress
 from vpp.spec import load_vpp, resolve_parks
 
 console = Console(width=None if sys.stdout.isatty() else 150)
@@ -99,14 +99,7 @@ def dispatch(
             with console.status(f"Allocating {event.id}: one MILP over {len(resolved)} parks"):
                 alloc = allocate_monolithic(resolved, event, options)
         else:
-            with Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TextColumn("{task.completed}/{task.total} parks"),
-                TimeElapsedColumn(),
-                console=err_console,
-                transient=True,
-            ) as bar:
+            with park_progress(err_console) as bar:
                 tasks: dict[str, TaskID] = {}
 
                 def _progress(stage: str, done: int, total: int) -> None:
