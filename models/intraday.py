@@ -14,7 +14,8 @@ at a time, so runs chain: the state after run 1 at the time of run 2 is what run
 
 Commitments (accepted DR targets, per step: the highest net import for peak shaving, the
 lowest for valley filling) are the target question of models/response.py against that profile,
-each kW missed priced (never an infeasible solve), and the miss is reported.
+each kW missed priced above anything a miss could save (never an infeasible solve), and the
+miss is reported.
 """
 
 from __future__ import annotations
@@ -35,9 +36,19 @@ from models.solve import SolverOptions
 from models.spec import ResolvedPark
 from models.timegrid import TimeGrid
 
-# A missed committed kW costs this per kWh unless the commitment says otherwise: above any
-# Jiangsu tariff and DR price (jiangsu-facts.md), so the park only misses what it cannot do.
-DEFAULT_MISS_PENALTY_YUAN_PER_KWH = 10.0
+
+def default_miss_penalty_yuan_per_kwh(park: ResolvedPark) -> float:
+    """What a missed committed kWh costs unless the commitment says otherwise: twice the most
+    a kWh of import can cost in one step (its price, plus the demand charge of raising the
+    month's peak by a kW for one step), so the park misses only what it cannot deliver.
+
+    A flat 10 yuan/kWh was measured to be too little: with a demand charge of 40 yuan/kW-month
+    a park preferred missing a commitment (2.5 yuan per kW-step) to raising its peak later.
+    """
+    dt_h = park.grid.dt_h
+    g = park.spec.grid
+    worst = float(park.import_price_yuan_per_kwh.max()) + g.demand_charge_yuan_per_kw_month / dt_h
+    return 2.0 * max(worst, 1.0)
 
 
 class ParkState(BaseModel):
@@ -72,13 +83,14 @@ class Commitment:
         Steps of the day's grid.
     net_import_kw : numpy.ndarray
         Per step: the highest net import (peak shaving) or the lowest (valley filling) [kW].
-    miss_penalty_yuan_per_kwh : float
+    miss_penalty_yuan_per_kwh : float, optional
+        Default :func:`default_miss_penalty_yuan_per_kwh` of the park.
     """
 
     type: Literal["peak_shaving", "valley_filling"]
     steps: list[int]
     net_import_kw: np.ndarray
-    miss_penalty_yuan_per_kwh: float = DEFAULT_MISS_PENALTY_YUAN_PER_KWH
+    miss_penalty_yuan_per_kwh: float | None = None
 
 
 # How a measured quantity of a later state combines with the state a run started from: totals
@@ -244,7 +256,8 @@ def redispatch(
         by_step = dict(zip(c.steps, np.asarray(c.net_import_kw, dtype=float), strict=True))
         for t in steps:
             cap[t - k] = by_step[t]
-        penalty = max(penalty, c.miss_penalty_yuan_per_kwh)
+        own = c.miss_penalty_yuan_per_kwh
+        penalty = max(penalty, default_miss_penalty_yuan_per_kwh(rest) if own is None else own)
     window = np.flatnonzero(~np.isnan(cap)).tolist()
     event_type = ahead[0][0].type
     prob = build_response_problem(rest, window, event_type)

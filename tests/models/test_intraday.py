@@ -192,3 +192,23 @@ def test_a_v2g_van_can_give_back_what_it_took_before_now() -> None:
         assert run.schedule.costs["total_yuan"] == pytest.approx(
             float((imp * np.asarray(TOU[hour:])).sum()), abs=1e-6
         )
+
+
+def test_a_commitment_outweighs_the_demand_charge() -> None:
+    # Flat price: the battery idles at half charge. Keeping 750 kW at 04:00–06:00 needs it
+    # full first (500 kWh over 4 h: the peak rises 125 kW, 7,500 yuan at 60 yuan/kW-month),
+    # while missing 500 kWh at a flat 10 yuan/kWh costs 5,000. The default miss price is above
+    # what a miss could save, so the commitment is kept; at 10 yuan/kWh it is not.
+    raw = _park("peaky")
+    raw["grid"]["demand_charge_yuan_per_kw_month"] = 60.0
+    park = resolve_park(validate_park(raw, source="test"))
+    start = state_at(schedule_park(park, EXACT), _at(0))
+    kept = redispatch(
+        park, start, [Commitment("peak_shaving", [4, 5], np.array([750.0] * 2))], EXACT
+    )
+    np.testing.assert_allclose(kept.missed_kw, 0.0, atol=1e-6)
+    cheap = Commitment(
+        "peak_shaving", [4, 5], np.array([750.0] * 2), miss_penalty_yuan_per_kwh=10.0
+    )
+    missed = redispatch(park, start, [cheap], EXACT)
+    assert missed.missed_kw.sum() > 100.0
