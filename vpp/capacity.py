@@ -260,22 +260,11 @@ def _plot(report: CapacityReport, path: Any) -> Any:
     x = np.arange(len(ids))
     ax2.bar(x - 0.2, [t[i]["dr_capability_kw"] for i in ids], width=0.4, label="DR capability")
     pr = report.programme
-    ax2.scatter(
-        x + 0.2,
-        [t[i]["dr_target_near_kw"] for i in ids],
-        marker="_",
-        s=400,
-        color="tab:red",
-        label=f"{pr.dr_target_daily_use_frac:.0%} of daily average",
-    )
-    ax2.scatter(
-        x + 0.2,
-        [t[i]["dr_target_long_kw"] for i in ids],
-        marker="_",
-        s=400,
-        color="tab:purple",
-        label=f"{pr.dr_target_peak_frac:.0%} of peak load",
-    )
+    for key, color, label in (
+        ("dr_target_near_kw", "tab:red", f"{pr.dr_target_daily_use_frac:.0%} of daily average"),
+        ("dr_target_long_kw", "tab:purple", f"{pr.dr_target_peak_frac:.0%} of peak load"),
+    ):
+        ax2.scatter(x + 0.2, [t[i][key] for i in ids], marker="_", s=400, color=color, label=label)
     ax2.set_xticks(x, ids, rotation=15, fontsize=7)
     ax2.set_ylabel("kW")
     ax2.set_title("park DR capability vs targets")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -85,33 +86,15 @@ def test_cli_settle(tmp_path: Path) -> None:
     }
     (tmp_path / "vpp.yaml").write_text(yaml.safe_dump({"id": "v", "name": "v", "parks": [park]}))
     (tmp_path / "event.yaml").write_text(yaml.safe_dump(EVENT.model_dump(mode="json")))
-    res = CliRunner().invoke(
-        app,
-        [
-            "settle",
-            str(tmp_path / "vpp.yaml"),
-            "--event",
-            str(tmp_path / "event.yaml"),
-            "--metered",
-            str(folder),
-            "--out",
-            str(tmp_path / "out"),
-            "--json",
-        ],
-    )
+
+    def run(metered: Path, *extra: str) -> Any:
+        args = ["settle", str(tmp_path / "vpp.yaml"), "--event", str(tmp_path / "event.yaml")]
+        return CliRunner().invoke(app, [*args, "--metered", str(metered), *extra])
+
+    res = run(folder, "--out", str(tmp_path / "out"), "--json")
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["parks"][0]["delivered_kw"] == pytest.approx(300.0)
     assert (tmp_path / "out" / "settlement.png").stat().st_size > 1000
-    missing = CliRunner().invoke(
-        app,
-        [
-            "settle",
-            str(tmp_path / "vpp.yaml"),
-            "--event",
-            str(tmp_path / "event.yaml"),
-            "--metered",
-            str(tmp_path),
-        ],
-    )
+    missing = run(tmp_path)
     assert missing.exit_code == 2 and "no metered file" in missing.output
