@@ -159,11 +159,11 @@ class ParkSpec(BaseModel):
         return self
 
 
-class _ParkLoader(yaml.SafeLoader):
+class ParkYamlLoader(yaml.SafeLoader):
     """YAML 1.1 reads ``14:00`` as the integer 840 (base 60); park files mean a time of day."""
 
 
-_ParkLoader.yaml_implicit_resolvers = {
+ParkYamlLoader.yaml_implicit_resolvers = {
     key: [
         (tag, rx)
         for tag, rx in resolvers
@@ -171,12 +171,12 @@ _ParkLoader.yaml_implicit_resolvers = {
     ]
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_ParkLoader.add_implicit_resolver(
+ParkYamlLoader.add_implicit_resolver(
     "tag:yaml.org,2002:int",
     re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
     list("-+0123456789"),
 )
-_ParkLoader.add_implicit_resolver(
+ParkYamlLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(
         r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?"
@@ -231,7 +231,7 @@ def parse_park(text: str, *, source: str = "<park>", fmt: str = "yaml") -> ParkS
         if fmt == "json":
             raw = json.loads(text)
             return ParkSpec.model_validate_json(text)
-        raw = yaml.load(text, Loader=_ParkLoader)
+        raw = yaml.load(text, Loader=ParkYamlLoader)
         return validate_park(raw, source=source)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         raise ParkInputError(

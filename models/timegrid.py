@@ -8,7 +8,7 @@ expressed in kW per step and energy in kWh; the two are linked only through
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,8 @@ import pandas as pd
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 ALLOWED_RESOLUTIONS_MIN = (5, 15, 30, 60)
 MAX_HORIZON_H = 7 * 24
+# Planning (scenarios/) runs over a whole year.
+MAX_PLANNING_HORIZON_H = 366 * 24
 
 
 class TimeGridError(ValueError):
@@ -33,14 +35,17 @@ class TimeGrid:
     start : datetime.datetime
         First step's start, tz-aware.
     steps : int
-        Number of steps, from 1 to a week.
+        Number of steps, from 1 to ``max_horizon_h`` (a week for schedules).
     resolution_min : int
         Step length [min], one of 5, 15, 30, 60.
+    max_horizon_h : int
+        Longest horizon allowed [h]: a week for operation, a year for planning grids.
     """
 
     start: dt.datetime
     steps: int
     resolution_min: int
+    max_horizon_h: int = field(default=MAX_HORIZON_H, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None or self.start.utcoffset() is None:
@@ -50,11 +55,11 @@ class TimeGrid:
                 f"horizon.resolution_min {self.resolution_min} must be one of "
                 f"{ALLOWED_RESOLUTIONS_MIN}"
             )
-        max_steps = MAX_HORIZON_H * 60 // self.resolution_min
+        max_steps = self.max_horizon_h * 60 // self.resolution_min
         if not 1 <= self.steps <= max_steps:
             raise TimeGridError(
                 f"horizon.steps {self.steps} must be between 1 and {max_steps} "
-                f"(one week at {self.resolution_min} min)"
+                f"({self.max_horizon_h} h at {self.resolution_min} min)"
             )
 
     @classmethod
@@ -146,4 +151,4 @@ class TimeGrid:
             raise TimeGridError(
                 f"a {total_min}-minute horizon cannot be split into {resolution_min}-minute steps"
             )
-        return TimeGrid(self.start, total_min // resolution_min, resolution_min)
+        return TimeGrid(self.start, total_min // resolution_min, resolution_min, self.max_horizon_h)

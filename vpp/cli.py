@@ -36,6 +36,7 @@ from vpp.forecast_cmd import forecast as forecast_command
 from vpp.intraday_cmd import intraday as intraday_command
 from vpp.report import write_outputs
 from vpp.settle_cmd import settle_command
+from vpp.size_cmd import scorecard_command, size
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Park microgrid and VPP dispatch optimizer."
@@ -51,6 +52,8 @@ app.command("bid")(bid_command)
 app.command("day-ahead")(day_ahead_command)
 app.command("intraday")(intraday_command)
 app.command("settle")(settle_command)
+app.command("size")(size)
+app.command("scorecard")(scorecard_command)
 console = Console(width=None if sys.stdout.isatty() else 150)
 err_console = Console(stderr=True)
 
@@ -289,6 +292,14 @@ def examples(
 def schema_park() -> None:
     """Print the park file's JSON Schema."""
     typer.echo(json.dumps(park_json_schema(), indent=2, ensure_ascii=False))
+
+
+@schema_app.command("scenario")
+def schema_scenario() -> None:
+    """Print the planning scenario file's JSON Schema."""
+    from scenarios.spec import ScenarioSpec
+
+    typer.echo(json.dumps(ScenarioSpec.model_json_schema(), indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

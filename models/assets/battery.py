@@ -300,3 +300,172 @@ HANDLER: AssetHandler[BatterySpec, BatteryData] = AssetHandler(
     restrict=restrict,
     measured_at=measured_at,
 )
+
+
+# --- Planning: storage whose power and energy are decisions (docs/model.md §Sizing) ---------
+
+
+@dataclass(frozen=True)
+class BatterySizing:
+    """Storage to size (or, with equal bounds, an existing station) for planning models.
+
+    Parameters
+    ----------
+    power_kw_min, power_kw_max : float
+        Bounds on the power rating [kW].
+    energy_kwh_min, energy_kwh_max : float
+        Bounds on the nameplate energy [kWh].
+    duration_h_min, duration_h_max : float
+        Bounds on energy / power [h] (a 2–4 h LFP system: 2 and 4).
+    soc_min_frac, soc_max_frac : float
+        Usable state-of-charge window [-].
+    charge_efficiency_frac, discharge_efficiency_frac : float
+        One-way efficiencies [-].
+    degradation_cost_yuan_per_kwh : float
+        Wear cost per kWh discharged [yuan/kWh].
+    max_cycles_per_day : float, optional
+        Equivalent full cycles per day (discharged kWh ≤ cycles × energy per day of weight).
+    products : tuple of (power_kw, energy_kwh, max_units)
+        Discrete products: when given, power and energy are integer counts of them (SB6).
+    """
+
+    power_kw_min: float
+    power_kw_max: float
+    energy_kwh_min: float
+    energy_kwh_max: float
+    duration_h_min: float = 0.0
+    duration_h_max: float = 1e9
+    soc_min_frac: float = 0.1
+    soc_max_frac: float = 0.9
+    charge_efficiency_frac: float = 0.95
+    discharge_efficiency_frac: float = 0.95
+    degradation_cost_yuan_per_kwh: float = 0.0
+    max_cycles_per_day: float | None = None
+    products: tuple[tuple[float, float, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class SizedStorageTerms:
+    """What a sized storage block gives the planning model."""
+
+    net_kw: Any
+    power_kw: Any
+    energy_kwh: Any
+    discharge_kw: Any
+    costs_yuan: dict[str, Any]
+
+
+def build_sized(
+    b: pyo.Block,
+    sizing: BatterySizing,
+    lengths: tuple[int, ...],
+    weights: np.ndarray,
+    previous: np.ndarray,
+    dt_h: float,
+    exclusive_steps: np.ndarray,
+) -> SizedStorageTerms:
+    """Storage with power ``P`` and energy ``E`` as variables over weighted segments.
+
+    ``previous[k]`` is the step before ``k``, cyclic within each segment (SoC returns to its
+    start at the end of every segment); ``weights[k]`` how often step ``k`` counts in a year.
+    Binaries (SB5) are only created on ``exclusive_steps``: the planning model adds them where
+    the relaxation charged and discharged at once (models/sizing.py).
+    """
+    s = sizing
+    K = range(int(sum(lengths)))
+    b.power_kw = pyo.Var(bounds=(s.power_kw_min, s.power_kw_max))
+    b.energy_kwh = pyo.Var(bounds=(s.energy_kwh_min, s.energy_kwh_max))
+    fixed_p = s.power_kw_min == s.power_kw_max
+    fixed_e = s.energy_kwh_min == s.energy_kwh_max
+    # A fixed rating (an existing station) is a variable bound, not 4 rows per step.
+    b.charge_kw = pyo.Var(K, bounds=(0.0, s.power_kw_max))
+    b.discharge_kw = pyo.Var(K, bounds=(0.0, s.power_kw_max))
+    soc_lo = s.soc_min_frac * s.energy_kwh_min if fixed_e else 0.0
+    b.soc_kwh = pyo.Var(K, bounds=(soc_lo, s.soc_max_frac * s.energy_kwh_max))
+    if not fixed_p:
+        b.charge_rating = pyo.Constraint(
+            K,
+            rule=lambda b, k: b.charge_kw[k] <= b.power_kw,
+            doc=family("SB1", "charge ≤ rating"),
+        )
+        b.discharge_rating = pyo.Constraint(
+            K,
+            rule=lambda b, k: b.discharge_kw[k] <= b.power_kw,
+            doc=family("SB1", "discharge ≤ rating"),
+        )
+    if not fixed_e:
+        b.soc_floor = pyo.Constraint(
+            K,
+            rule=lambda b, k: b.soc_kwh[k] >= s.soc_min_frac * b.energy_kwh,
+            doc=family("SB2", "state of charge above its floor"),
+        )
+        b.soc_ceiling = pyo.Constraint(
+            K,
+            rule=lambda b, k: b.soc_kwh[k] <= s.soc_max_frac * b.energy_kwh,
+            doc=family("SB2", "state of charge below its ceiling"),
+        )
+    eta_c, eta_d = s.charge_efficiency_frac, s.discharge_efficiency_frac
+    prev = [int(p) for p in previous]
+    b.soc_dynamics = pyo.Constraint(
+        K,
+        rule=lambda b, k: (
+            b.soc_kwh[k]
+            == b.soc_kwh[prev[k]] + dt_h * (eta_c * b.charge_kw[k] - b.discharge_kw[k] / eta_d)
+        ),
+        doc=family("SB3", "state-of-charge dynamics, cyclic per segment"),
+    )
+    if s.duration_h_min > 0:
+        b.duration_min = pyo.Constraint(
+            expr=b.energy_kwh >= s.duration_h_min * b.power_kw,
+            doc=family("SB4", "minimum duration"),
+        )
+    if s.duration_h_max < 1e8:
+        b.duration_max = pyo.Constraint(
+            expr=b.energy_kwh <= s.duration_h_max * b.power_kw,
+            doc=family("SB4", "maximum duration"),
+        )
+    X = [int(k) for k in exclusive_steps]
+    if X:
+        b.X = pyo.Set(initialize=X, ordered=True)
+        b.charging = pyo.Var(b.X, domain=pyo.Binary)
+        big_m = s.power_kw_max
+        b.exclusive_charge = pyo.Constraint(
+            b.X,
+            rule=lambda b, k: b.charge_kw[k] <= big_m * b.charging[k],
+            doc=family("SB5", "charge only in charge mode"),
+        )
+        b.exclusive_discharge = pyo.Constraint(
+            b.X,
+            rule=lambda b, k: b.discharge_kw[k] <= big_m * (1 - b.charging[k]),
+            doc=family("SB5", "discharge only in discharge mode"),
+        )
+    if s.products:
+        J = range(len(s.products))
+        b.units = pyo.Var(
+            J, domain=pyo.NonNegativeIntegers, bounds=lambda b, j: (0, s.products[j][2])
+        )
+        b.product_power = pyo.Constraint(
+            expr=b.power_kw == sum(s.products[j][0] * b.units[j] for j in J),
+            doc=family("SB6", "power from discrete products"),
+        )
+        b.product_energy = pyo.Constraint(
+            expr=b.energy_kwh == sum(s.products[j][1] * b.units[j] for j in J),
+            doc=family("SB6", "energy from discrete products"),
+        )
+    w = [float(x) for x in weights]
+    discharged_kwh_year = dt_h * sum(w[k] * b.discharge_kw[k] for k in K)
+    if s.max_cycles_per_day is not None:
+        # A year of weighted steps covers Σ w·dt / 24 days.
+        days = float(np.dot(weights, np.ones(len(w)))) * dt_h / 24.0
+        b.cycle_limit = pyo.Constraint(
+            expr=discharged_kwh_year <= s.max_cycles_per_day * days * b.energy_kwh,
+            doc=family("SB7", "cycle limit"),
+        )
+    b.degradation = pyo.Expression(expr=s.degradation_cost_yuan_per_kwh * discharged_kwh_year)
+    return SizedStorageTerms(
+        net_kw=[b.discharge_kw[k] - b.charge_kw[k] for k in K],
+        power_kw=b.power_kw,
+        energy_kwh=b.energy_kwh,
+        discharge_kw=b.discharge_kw,
+        costs_yuan={"storage_degradation": b.degradation},
+    )

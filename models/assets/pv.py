@@ -21,6 +21,7 @@ from models.assets.base import (
     AssetTerms,
     MeasuredState,
     ResolveContext,
+    family,
     values,
 )
 from models.errors import InputProblem
@@ -172,3 +173,38 @@ HANDLER: AssetHandler[PvSpec, PvData] = AssetHandler(
     restrict=restrict,
     measured_at=measured_at,
 )
+
+
+# --- Planning: PV whose capacity is a decision (docs/model.md §Sizing) -----------------------
+
+
+@dataclass(frozen=True)
+class PvSizing:
+    """PV to size for planning models.
+
+    Parameters
+    ----------
+    capacity_kwp_min, capacity_kwp_max : float
+        Bounds on the installed DC capacity [kWp] (the maximum is the usable roof potential).
+    yield_kw_per_kwp : numpy.ndarray
+        Available AC output per kWp installed in each step [kW/kWp].
+    """
+
+    capacity_kwp_min: float
+    capacity_kwp_max: float
+    yield_kw_per_kwp: np.ndarray
+
+
+def build_sized(b: pyo.Block, sizing: PvSizing) -> Any:
+    """PV output ``p_k ≤ C · y_k`` with capacity ``C`` a variable (SV1); returns ``p``."""
+    y = [float(v) for v in sizing.yield_kw_per_kwp]
+    K = range(len(y))
+    b.capacity_kwp = pyo.Var(bounds=(sizing.capacity_kwp_min, sizing.capacity_kwp_max))
+    # Night steps are bounded to zero rather than given a row.
+    b.power_kw = pyo.Var(K, bounds=lambda _b, k: (0.0, None if y[k] > 0 else 0.0))
+    b.availability = pyo.Constraint(
+        [k for k in K if y[k] > 0],
+        rule=lambda b, k: b.power_kw[k] <= y[k] * b.capacity_kwp,
+        doc=family("SV1", "output within the sized array's availability"),
+    )
+    return b.power_kw
