@@ -183,11 +183,24 @@ def baseline(
     repeats: RepeatsOpt = None,
     path: Annotated[Path, typer.Option(help="Where to write the baseline.")] = gate.BASELINE,
     out: OutOpt = Path("out/bench"),
+    merge: Annotated[
+        bool, typer.Option(help="Keep the baseline's other cases; replace only these.")
+    ] = False,
+    results: Annotated[
+        Path | None,
+        typer.Option(help="Take the cases from this results.json instead of running them."),
+    ] = None,
 ) -> None:
     """Run the suite and write it as the new baseline (commit it with the change that earned it)."""
     from benchmarks.report import write
 
-    doc = _run(_cases(cases, False), repeats)
+    if results is not None:
+        doc = gate.load(results)
+        if cases:
+            keep = {c.name for c in _cases(cases, False)}
+            doc["cases"] = {n: r for n, r in doc["cases"].items() if n in keep}
+    else:
+        doc = _run(_cases(cases, False), repeats)
     failed = [
         n for n, r in doc["cases"].items() if r["status"] not in r.get("accepted_statuses", ["ok"])
     ]
@@ -196,6 +209,12 @@ def baseline(
         raise typer.Exit(1)
     for res in doc["cases"].values():
         res.pop("samples", None)  # the baseline keeps medians; results.json keeps samples
+    if merge and path.exists():
+        # Normalised times are in each run's own calibration units, so cases from different
+        # runs can sit side by side.
+        old = gate.load(path)
+        old["cases"].update(doc["cases"])
+        doc = old
     path.write_text(json.dumps(doc, indent=2) + "\n")
     write(doc, out)
     console.print(_table(doc, None))

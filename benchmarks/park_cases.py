@@ -30,24 +30,7 @@ def park_sample(park: ResolvedPark, relax: bool, seed: int) -> Sample:
     t0 = time.perf_counter()
     sched = schedule_park(park, SolverOptions(relax=relax, random_seed=seed))
     wall_s = time.perf_counter() - t0
-    r = sched.solve
-    times = {
-        "build_s": r.build_s,
-        "handoff_s": r.handoff_s,
-        "solve_s": r.solve_s,
-        "extract_s": r.extract_s,
-        "total_s": r.total_s,
-        "wall_s": wall_s,
-    }
-    size = {
-        "variables": r.size.variables,
-        "binaries": r.size.binaries,
-        "constraints": r.size.constraints,
-        "nonzeros": r.size.nonzeros,
-    }
-    return Sample(
-        times, r.objective, r.bound, r.gap, r.status.value, r.termination.value, r.method, size
-    )
+    return Sample.of_solve(sched.solve, wall_s)
 
 
 @functools.cache

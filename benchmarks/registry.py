@@ -19,6 +19,7 @@ CASE_MODULES: tuple[str, ...] = (
     "benchmarks.park_cases",
     "benchmarks.forecast_cases",
     "benchmarks.vpp_cases",
+    "benchmarks.sizing_cases",
 )
 
 TIME_METRICS = ("build_s", "handoff_s", "solve_s", "extract_s", "total_s", "wall_s")
@@ -49,6 +50,34 @@ class Sample:
     termination: str
     method: str
     size: dict[str, int]
+
+    @classmethod
+    def of_solve(
+        cls, r: Any, wall_s: float, objective: float | None = None, status: str | None = None
+    ) -> Sample:
+        """A sample from one :class:`models.solve.SolveResult` (its stage times and size)."""
+        return cls(
+            {
+                "build_s": r.build_s,
+                "handoff_s": r.handoff_s,
+                "solve_s": r.solve_s,
+                "extract_s": r.extract_s,
+                "total_s": r.total_s,
+                "wall_s": wall_s,
+            },
+            r.objective if objective is None else objective,
+            r.bound,
+            r.gap,
+            r.status.value if status is None else status,
+            r.termination.value,
+            r.method,
+            {
+                "variables": r.size.variables,
+                "binaries": r.size.binaries,
+                "constraints": r.size.constraints,
+                "nonzeros": r.size.nonzeros,
+            },
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {

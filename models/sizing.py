@@ -300,7 +300,7 @@ def _build(inp: SizingInputs, exclusive: dict[str, np.ndarray]) -> SizingModel:
     pi_imp = inp.import_price_yuan_per_kwh + (
         inp.carbon_price_yuan_per_t * inp.emission_factor_kg_per_kwh / 1000.0
     )
-    pi_exp = inp.export_price_yuan_per_kwh
+    pi_exp = effective_export_price(inp)
     m.energy_cost = pyo.Expression(
         expr=dt_h * sum(ww[k] * float(pi_imp[k]) * m.import_kw[k] for k in K)
     )
@@ -355,6 +355,25 @@ def _build(inp: SizingInputs, exclusive: dict[str, np.ndarray]) -> SizingModel:
     m.cost_terms = pyo.Expression(list(terms), rule=lambda m, name: terms[name])
     m.objective = pyo.Objective(expr=sum(m.cost_terms[n] for n in terms), sense=pyo.minimize)
     return SizingModel(model=m, storages=storages)
+
+
+def effective_export_price(inp: SizingInputs) -> np.ndarray:
+    """S2b: export valued at ``min(π_exp, π_imp)`` [yuan/kWh].
+
+    One meter cannot import and export at once. Where export pays more than import (the
+    valley of the 2025 Jiangsu tariff against a 0.391 yuan/kWh export price), a model without
+    that rule would import to export; the day-ahead model forbids it with binaries (P4), which
+    on a year of hourly steps are thousands of binaries (measured: no answer within 7 minutes
+    on the large example park). Valuing export at the import price there makes importing to
+    export worthless, so the LP stays exact for that price. What it under-counts, export
+    actually sold in those steps at the higher price, is added back to the reported costs
+    (``export_revenue``) from the solution; the plan is valid, and only plans that would export
+    more in those steps are judged slightly too harshly (docs/model.md §Sizing).
+    """
+    imp = inp.import_price_yuan_per_kwh + (
+        inp.carbon_price_yuan_per_t * inp.emission_factor_kg_per_kwh / 1000.0
+    )
+    return np.minimum(inp.export_price_yuan_per_kwh, imp)
 
 
 def _subsidy(m: pyo.ConcreteModel, inp: SizingInputs, new: SizedStorageTerms) -> None:
@@ -464,6 +483,7 @@ def _targets(
 
 
 def _simultaneous(sm: SizingModel, tol_kw: float) -> dict[str, np.ndarray]:
+    """Steps where a storage charges and discharges at once."""
     out = {}
     for key, s in sm.storages.items():
         idx = range(len(s.net_kw))
@@ -547,7 +567,8 @@ def solve_sizing(inp: SizingInputs, options: SolverOptions | None = None) -> Siz
     exclusive: dict[str, np.ndarray] = {}
     rounds: list[int] = []
     scale = max(
-        [1.0] + [s.power_kw_max for s in (inp.storage, inp.existing_storage) if s is not None]
+        [1.0, inp.import_limit_kw]
+        + [s.power_kw_max for s in (inp.storage, inp.existing_storage) if s is not None]
     )
     tol_kw = 1e-6 * scale
     for round_no in range(MAX_BINARY_ROUNDS + 1):
@@ -558,7 +579,10 @@ def solve_sizing(inp: SizingInputs, options: SolverOptions | None = None) -> Siz
         sm = build_sizing_model(inp, exclusive)
         build_s = time.perf_counter() - tb
         try:
-            if options.relax or _integers_beyond_eligibility(inp, exclusive):
+            if options.relax:
+                lp = dataclasses.replace(options, lp_solver="ipm", lp_presolve=True)
+                res = solve_model(sm.model, lp, name=f"sizing-{inp.name}", build_s=build_s)
+            elif _integers_beyond_eligibility(inp, exclusive):
                 res = solve_model(sm.model, options, name=f"sizing-{inp.name}", build_s=build_s)
             else:
                 res = _solve_lp_with_eligibility(sm, inp, options, build_s)
@@ -580,8 +604,11 @@ def _extract(
     m = sm.model
     p = inp.periods
     K = range(p.steps)
-    imp = np.clip(values(m.import_kw, K), 0.0, None)
-    exp = np.clip(values(m.export_kw, K), 0.0, None)
+    # Net the meter: where export is valued at the import price (S2b), importing and exporting
+    # at once costs nothing in the model and the LP may return it; one meter records the net.
+    net = values(m.import_kw, K) - values(m.export_kw, K)
+    imp = np.clip(net, 0.0, None)
+    exp = np.clip(-net, 0.0, None)
     series: dict[str, np.ndarray] = {
         "load_kw": inp.load_kw.copy(),
         "import_kw": imp,
@@ -609,8 +636,17 @@ def _extract(
             sizes["existing_storage_power_kw"] = float(pyo.value(s.power_kw))
             sizes["existing_storage_energy_kwh"] = float(pyo.value(s.energy_kwh))
     costs = {str(n): float(pyo.value(m.cost_terms[n])) for n in m.cost_terms}
-    costs["total"] = float(pyo.value(m.objective))
+    # The netted meter, export at its real price (S2b).
+    pi_imp = inp.import_price_yuan_per_kwh + (
+        inp.carbon_price_yuan_per_t * inp.emission_factor_kg_per_kwh / 1000.0
+    )
+    costs["energy"] = p.year_sum(pi_imp * imp)
+    costs["export_revenue"] = -p.year_sum(inp.export_price_yuan_per_kwh * exp)
+    costs["total"] = sum(costs.values())
     flows = {
+        "export_above_import_price": p.year_sum(
+            np.where(inp.export_price_yuan_per_kwh > effective_export_price(inp), exp, 0.0)
+        ),
         "load": p.year_sum(inp.load_kw),
         "import": p.year_sum(imp),
         "export": p.year_sum(exp),

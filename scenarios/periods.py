@@ -106,6 +106,14 @@ def history_path(park: ParkSpec, override: str | None, park_dir: Path, scenario_
 def year_frame(path: Path, year: int | None, resolution_min: int, source: str) -> pd.DataFrame:
     try:
         hist = read_history(path)
+        present = hist.frame.index[hist.frame.notna().any(axis=1)]
+        # An hourly (or half-hourly) file read on the 15-minute grid is mostly "gaps": read it
+        # again at its own resolution.
+        if len(present) > 1:
+            steps_ns = np.diff(np.asarray(present, dtype="datetime64[ns]")).astype("int64")
+            spacing = int(np.median(steps_ns) // 60_000_000_000)
+            if spacing in (30, 60) and spacing != hist.resolution_min:
+                hist = read_history(path, resolution_min=spacing)
     except HistoryError as exc:
         raise ParkInputError([InputProblem("history", str(exc))], source) from exc
     frame = hist.frame
@@ -125,7 +133,13 @@ def year_frame(path: Path, year: int | None, resolution_min: int, source: str) -
     if missing == len(full):
         raise ParkInputError([InputProblem("year", f"{path} has no load in {year}")], source)
     limit = int(MAX_FILLED_GAP_H * 60 / hist.resolution_min)
-    filled = in_year.interpolate(limit=limit, limit_area="inside")
+    filled = in_year.interpolate(limit_area="inside")
+    # Only runs of at most ``limit`` missing steps are filled; longer runs stay missing whole.
+    for col in in_year.columns:
+        gap = in_year[col].isna().to_numpy()
+        run_id = np.cumsum(~gap)
+        run_len = pd.Series(gap).groupby(run_id).transform("sum").to_numpy()
+        filled.loc[gap & (run_len > limit), col] = np.nan
     still = int(filled["load_kw"].isna().sum())
     if still:
         first = filled.index[filled["load_kw"].isna()][0]

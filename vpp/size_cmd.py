@@ -207,7 +207,7 @@ def _sweep(
     for col in show:
         t.add_column(str(col).rsplit(".", 1)[-1][:18], justify="right")
     for _, r in frame.iterrows():
-        t.add_row(*[f"{r[c]:,.4g}" if isinstance(r[c], float) else str(r[c]) for c in show])
+        t.add_row(*[fmt(r[c]) if isinstance(r[c], float) else str(r[c]) for c in show])
     console.print(t)
     failed = frame[frame["status"] == "failed"] if "status" in frame else frame.iloc[0:0]
     for _, r in failed.iterrows():
