@@ -14,10 +14,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The bundled example parks (summer and winter days), then the example VPP's day-ahead job:
-# forecasts, park schedules, capacity report and bids for 15 July 2026.
+# forecasts, park schedules, capacity report and bids for 15 July 2026; then the planner's
+# sizing of the Wujin park on 12 representative days.
 run: $(STAMP)
 	$(BIN)/vpp examples --out out
 	$(BIN)/vpp day-ahead scenarios/examples/vpp/changzhou-wuxi-demo.yaml --date 2026-07-15 --out out/day-ahead
+	$(BIN)/vpp size scenarios/examples/planning/changzhou-wujin-mfg-2027.yaml --out out/size
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

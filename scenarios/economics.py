@@ -87,6 +87,8 @@ def _payback(cumulative: np.ndarray) -> float | None:
 
 def _irr(flows: np.ndarray) -> float | None:
     """Internal rate of return by bisection on [−0.99, 1] (None without a sign change)."""
+    if not (np.any(flows < 0) and np.any(flows > 0)):
+        return None
 
     def npv(r: float) -> float:
         return float(sum(f / (1.0 + r) ** y for y, f in enumerate(flows)))

@@ -362,3 +362,37 @@ def test_an_hourly_history_is_read_at_its_own_resolution(tmp_path: Path) -> None
     assert prep.year.filled_steps == 0
     assert len(prep.year.load_kw) == 8760
     assert prep.year.load_kw.sum() == pytest.approx(1000.0 * 8760)
+
+
+@pytest.mark.slow
+def test_sweep_on_a_local_dask_cluster(tmp_path: Path) -> None:
+    write_park(tmp_path)
+    path = write_scenario(
+        tmp_path,
+        technologies={"pv": {"roof_potential_kwp": 3000.0}},
+        method={"kind": "representative-days", "days": 2},
+    )
+    out = tmp_path / "sweep"
+    res = runner.invoke(
+        app,
+        [
+            "size",
+            str(path),
+            "--sweep",
+            "pv_capex_yuan_per_kwp=2000,20000",
+            "--scheduler",
+            "dask-local",
+            "--workers",
+            "2",
+            "--out",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    frame = pd.read_csv(out / "sweep.csv")
+    assert frame["status"].tolist() == ["ok", "ok"]
+    # Dear PV is not built beyond the (zero) existing capacity; cheap PV fills the roof.
+    assert frame.loc[1, "pv_kwp"] == pytest.approx(0.0, abs=1e-6)
+    assert frame.loc[0, "pv_kwp"] > 2000.0
+    assert np.isnan(frame.loc[1, "irr_frac"])  # nothing invested: no rate of return
+    assert (out / "sweep.png").stat().st_size > 0
