@@ -27,6 +27,7 @@ from models.results import ParkSchedule, schedule_park
 from models.solve import SolverOptions
 from models.spec import load_park, park_json_schema, resolve_park
 from scenarios.examples import EXAMPLE_DAYS, example_parks
+from services.cli import credentials_app, db_app, serve
 from vpp.baseline_cmd import baseline as baseline_command
 from vpp.bid_cmd import bid as bid_command
 from vpp.capacity_cmd import capacity as capacity_command
@@ -54,6 +55,9 @@ app.command("intraday")(intraday_command)
 app.command("settle")(settle_command)
 app.command("size")(size)
 app.command("scorecard")(scorecard_command)
+app.command("serve")(serve)
+app.add_typer(db_app, name="db")
+app.add_typer(credentials_app, name="credentials")
 console = Console(width=None if sys.stdout.isatty() else 150)
 err_console = Console(stderr=True)
 

@@ -1,0 +1,43 @@
+"""Who may do what: each action's roles, and the ownership rule.
+
+Objects belong to an organisation (the one of the client that created them). Reading needs the
+same organisation, except for the grid company, which reads every park its events reach.
+Writing always needs the same organisation.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from services.auth import Principal, Role
+from services.errors import forbidden
+
+
+class Action(StrEnum):
+    parks_read = "parks.read"
+    parks_write = "parks.write"
+
+
+ALLOWED: dict[Action, frozenset[Role]] = {
+    Action.parks_read: frozenset({Role.operator, Role.planner, Role.viewer, Role.grid}),
+    Action.parks_write: frozenset({Role.operator}),
+}
+
+# Roles that read every organisation's objects.
+READ_ALL: frozenset[Role] = frozenset({Role.grid})
+
+
+def require(principal: Principal, action: Action) -> None:
+    """403 unless the principal's role may do ``action``."""
+    if principal.role not in ALLOWED[action]:
+        allowed = ", ".join(sorted(r.value for r in ALLOWED[action]))
+        raise forbidden(f"role {principal.role.value!r} may not {action.value} (needs: {allowed})")
+
+
+def can_see(principal: Principal, organisation: str) -> bool:
+    return principal.organisation == organisation or principal.role in READ_ALL
+
+
+def require_owner(principal: Principal, organisation: str) -> None:
+    if principal.organisation != organisation:
+        raise forbidden("the object belongs to another organisation")

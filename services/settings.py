@@ -1,0 +1,33 @@
+"""Service configuration (pydantic-settings): environment variables prefixed ``VPP_``.
+
+Zero configuration runs on an embedded SQLite file under ``./data/``; ``VPP_DATABASE_URL``
+(e.g. ``postgresql+psycopg://user@host/db``) switches to PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment.
+
+    Parameters
+    ----------
+    database_url : str
+        SQLAlchemy URL (default: SQLite in WAL mode, synchronous=FULL, ``./data/vpp.db``).
+    token_ttl_s : int
+        Lifetime of an access token [s].
+    max_request_bytes : int
+        Largest request body accepted [bytes] (a park with a week of 5-minute series fits).
+    max_page_size : int
+        Largest ``limit`` of a list request.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="VPP_", extra="ignore")
+
+    database_url: str = "sqlite:///./data/vpp.db"
+    token_ttl_s: int = Field(3600, ge=60, le=7 * 24 * 3600)
+    max_request_bytes: int = Field(2_000_000, ge=1024)
+    max_page_size: int = Field(200, ge=1, le=10_000)
