@@ -75,3 +75,57 @@ class IdempotencyRecord(Base):
     response: Mapped[bytes | None] = mapped_column(nullable=True)
     content_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Vpp(Base):
+    """The current version of a VPP (its parks by stored park id, or inline)."""
+
+    __tablename__ = "vpps"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organisation: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class VppVersion(Base):
+    __tablename__ = "vpp_versions"
+    __table_args__ = (UniqueConstraint("vpp_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    vpp_id: Mapped[str] = mapped_column(ForeignKey("vpps.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    client_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DrEventRow(Base):
+    """A grid DR event as last modified, with its allocation plan."""
+
+    __tablename__ = "dr_events"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    organisation: Mapped[str] = mapped_column(String(64), index=True)  # the grid company's
+    vpp_id: Mapped[str] = mapped_column(ForeignKey("vpps.id"), index=True)
+    modification: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # allocating, allocated, failed, cancelled
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    allocations_run: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DrEventVersion(Base):
+    """The event's history: every modification, cancellation and plan, append-only."""
+
+    __tablename__ = "dr_event_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("dr_events.id"), index=True)
+    modification: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -16,11 +16,20 @@ from services.errors import forbidden
 class Action(StrEnum):
     parks_read = "parks.read"
     parks_write = "parks.write"
+    vpps_read = "vpps.read"
+    vpps_write = "vpps.write"
+    events_read = "events.read"
+    events_write = "events.write"
 
 
+_READERS = frozenset({Role.operator, Role.planner, Role.viewer, Role.grid})
 ALLOWED: dict[Action, frozenset[Role]] = {
-    Action.parks_read: frozenset({Role.operator, Role.planner, Role.viewer, Role.grid}),
+    Action.parks_read: _READERS,
     Action.parks_write: frozenset({Role.operator}),
+    Action.vpps_read: _READERS,
+    Action.vpps_write: frozenset({Role.operator}),
+    Action.events_read: _READERS,
+    Action.events_write: frozenset({Role.grid}),
 }
 
 # Roles that read every organisation's objects.

@@ -23,6 +23,13 @@ class Settings(BaseSettings):
         Largest request body accepted [bytes] (a park with a week of 5-minute series fits).
     max_page_size : int
         Largest ``limit`` of a list request.
+    files_dir : str
+        Folder that relative paths inside stored park files (CSV series) start from.
+    allocation_workers : int
+        DR event allocations that run at once (background threads).
+    allocation_scheduler : str
+        Where a decomposition's park solves run (vpp/executor.py): ``serial`` by default in
+        the service, ``processes``, ``dask-local`` or a Dask address.
     """
 
     model_config = SettingsConfigDict(env_prefix="VPP_", extra="ignore")
@@ -31,3 +38,6 @@ class Settings(BaseSettings):
     token_ttl_s: int = Field(3600, ge=60, le=7 * 24 * 3600)
     max_request_bytes: int = Field(2_000_000, ge=1024)
     max_page_size: int = Field(200, ge=1, le=10_000)
+    files_dir: str = "."
+    allocation_workers: int = Field(2, ge=1, le=64)
+    allocation_scheduler: str = "serial"

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
+from models.spec import ParkSpec
+from services import documents, vpps
 from services.api import problems
 from services.api.middleware import BodyLimit, Idempotency
-from services.api.routes import auth, parks
+from services.api.routes import auth, events
+from services.api.routes.documents import versioned_router
 from services.db import make_engine, session_factory
 from services.migrate import upgrade
 from services.settings import Settings
+from vpp.spec import VppSpec
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -18,7 +26,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     settings = settings or Settings()
     engine = engine or make_engine(settings.database_url)
     upgrade(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        jobs = ThreadPoolExecutor(settings.allocation_workers, thread_name_prefix="allocation")
+        app.state.jobs = jobs
+        try:
+            yield
+        finally:
+            jobs.shutdown(wait=True)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="parkvpp service",
         version="0.1.0",
         description="Parks, VPPs, schedules, bids and grid DR events (issue 7). Errors are "
@@ -32,5 +51,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(Idempotency)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.include_router(auth.router)
-    app.include_router(parks.router)
+    app.include_router(versioned_router(documents.PARKS, ParkSpec, "/parks"))
+    app.include_router(versioned_router(documents.VPPS, VppSpec, "/vpps", vpps.check_parks))
+    app.include_router(events.router)
     return app

@@ -30,19 +30,19 @@ class TokenOut(BaseModel):
     expires_in: int = Field(description="Lifetime [s]")
 
 
-class ParkOut(BaseModel):
-    """A stored park: its current version of the park file."""
+class DocumentOut(BaseModel):
+    """A stored park or VPP: the current version of its file."""
 
     model_config = ConfigDict(from_attributes=True)
     id: str
-    organisation: str
+    organisation: str = Field(description="Who owns it (the creating client's organisation)")
     version: int = Field(description="Increases by one with every update (send it as If-Match)")
-    spec: dict[str, Any] = Field(description="The park file (schema: `vpp schema park`)")
+    spec: dict[str, Any] = Field(description="The file (schemas: `vpp schema park`, the VPP file)")
     created_at: dt.datetime
     updated_at: dt.datetime
 
 
-class ParkVersionOut(BaseModel):
+class DocumentVersionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     version: int
     spec: dict[str, Any]
@@ -50,8 +50,39 @@ class ParkVersionOut(BaseModel):
     created_at: dt.datetime
 
 
-class ParkPage(BaseModel):
-    items: list[ParkOut]
-    total: int = Field(description="Parks visible to the caller")
+class DocumentPage(BaseModel):
+    items: list[DocumentOut]
+    total: int = Field(description="Documents visible to the caller")
     limit: int
     offset: int
+
+
+class EventOut(BaseModel):
+    """A DR event as last modified, with its allocation plan once computed."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    organisation: str = Field(description="The grid company that sent it")
+    vpp_id: str
+    modification: int
+    status: str = Field(description="allocating, allocated, failed or cancelled")
+    spec: dict[str, Any] = Field(description="The event (kW, yuan/kWh, yuan/kW in the names)")
+    plan: dict[str, Any] | None = Field(
+        None,
+        description="Per-park target import profiles [kW] and expected delivery [kW], costs "
+        "[yuan] (vpp dispatch's allocation.json)",
+    )
+    error: str | None = None
+    allocations_run: int = Field(description="Allocations computed for this event so far")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class EventVersionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    modification: int
+    status: str
+    spec: dict[str, Any]
+    plan: dict[str, Any] | None = None
+    error: str | None = None
+    created_at: dt.datetime
