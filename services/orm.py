@@ -38,16 +38,21 @@ class Token(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
-class Park(Base):
-    """The current version of a park file."""
+class VersionedDocument:
+    """Columns of a versioned document (parks, VPPs): the current version of its file."""
 
-    __tablename__ = "parks"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     organisation: Mapped[str] = mapped_column(String(64), index=True)
     version: Mapped[int] = mapped_column(Integer)
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Park(VersionedDocument, Base):
+    """The current version of a park file."""
+
+    __tablename__ = "parks"
 
 
 class ParkVersion(Base):
@@ -77,16 +82,10 @@ class IdempotencyRecord(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class Vpp(Base):
+class Vpp(VersionedDocument, Base):
     """The current version of a VPP (its parks by stored park id, or inline)."""
 
     __tablename__ = "vpps"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    organisation: Mapped[str] = mapped_column(String(64), index=True)
-    version: Mapped[int] = mapped_column(Integer)
-    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class VppVersion(Base):
