@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from models.errors import ParkInputError, ParkVppError
 from services.api.schemas import Problem
@@ -90,12 +91,17 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette lists only the first matching route's methods; a path served by
+            # several routes (GET and POST /parks) allows all of theirs (RFC 9110 §15.5.6).
+            headers["Allow"] = ", ".join(sorted(_allowed_methods(request)))
         return problem_response(
             exc.status_code,
             _TITLES.get(exc.status_code, "Error"),
             str(exc.detail or ""),
             instance=request.url.path,
-            headers=getattr(exc, "headers", None),
+            headers=headers or None,
         )
 
     @app.exception_handler(ParkVppError)
@@ -108,6 +114,16 @@ def install(app: FastAPI) -> None:
         return problem_response(
             500, "Internal Server Error", "unexpected error (logged)", instance=request.url.path
         )
+
+
+def _allowed_methods(request: Request) -> set[str]:
+    allowed: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        methods = getattr(route, "methods", None)
+        if match is not Match.NONE and methods:
+            allowed |= set(methods)
+    return allowed
 
 
 _TITLES = {
@@ -127,7 +143,9 @@ _TITLES = {
 
 
 def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for the problem codes a route can return."""
+    """OpenAPI ``responses`` for the problem codes a route can return (422 always: every
+    request is validated, and the problem replaces FastAPI's default validation body)."""
+    codes = tuple(sorted({*codes, 422}))
     return {
         code: {
             "model": Problem,

@@ -143,3 +143,19 @@ def test_authorization_matrix(
     put = api.client.put("/parks/mine", json=small_park("mine"), headers={**h, "If-Match": '"1"'})
     assert put.status_code == (200 if role == "operator" else 403)
     assert api.client.get("/parks", headers=h).status_code == (403 if role == "station" else 200)
+
+
+def test_openapi_documents_every_problem(api: Api) -> None:
+    spec = api.client.get("/openapi.json").json()
+    assert {"/oauth/token", "/parks", "/parks/{doc_id}", "/vpps", "/dr-events"} <= set(
+        spec["paths"]
+    )
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            codes = set(op["responses"])
+            assert "422" in codes, (method, path)
+            if path != "/oauth/token":
+                assert {"401", "403"} <= codes, (method, path)
+            for code, resp in op["responses"].items():
+                if code.startswith(("4", "5")):
+                    assert "application/problem+json" in resp["content"], (method, path, code)

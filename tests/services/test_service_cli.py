@@ -52,3 +52,42 @@ def test_migrations_from_empty_and_from_each_revision(database_url: str) -> None
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT version FROM parks WHERE id = 'old'").scalar() == 3
     engine.dispose()
+
+
+def test_vpp_serve_starts_with_zero_configuration(tmp_path: Path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    vpp = Path(sys.executable).parent / "vpp"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VPP_")}
+    proc = subprocess.Popen(
+        [str(vpp), "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/parks", timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        assert r.status_code == 401
+        assert r.headers["content-type"] == "application/problem+json"
+        assert (tmp_path / "data" / "vpp.db").exists()  # the embedded default database
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
