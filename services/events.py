@@ -17,6 +17,7 @@ still at the modification it computed for and was not cancelled meanwhile.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,6 +38,7 @@ from vpp.decomposition import allocate_decomposed
 from vpp.event import DrEvent
 from vpp.spec import resolve_parks
 
+log = logging.getLogger("parkvpp.service")
 MONOLITHIC_MAX_PARKS = 3
 Status = Literal["allocating", "allocated", "failed", "cancelled"]
 _NUMERIC = (
@@ -251,6 +253,9 @@ def run_allocation(
             plan, error, status = allocate(session, row, files_dir, scheduler), None, "allocated"
         except (ParkVppError, ValueError) as exc:
             plan, error, status = None, str(exc)[:2000], "failed"
+        except Exception as exc:  # a bug must fail the event, not leave it allocating forever
+            log.exception("allocation of event %s failed", event_id)
+            plan, error, status = None, f"internal error ({type(exc).__name__}); logged", "failed"
         # Only the modification this was computed for, and only if not cancelled meanwhile.
         done = session.execute(
             update(DrEventRow)

@@ -20,6 +20,8 @@ class Action(StrEnum):
     vpps_write = "vpps.write"
     events_read = "events.read"
     events_write = "events.write"
+    schedules_read = "schedules.read"
+    schedules_write = "schedules.write"
 
 
 _READERS = frozenset({Role.operator, Role.planner, Role.viewer, Role.grid})
@@ -30,6 +32,8 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.vpps_write: frozenset({Role.operator}),
     Action.events_read: _READERS,
     Action.events_write: frozenset({Role.grid}),
+    Action.schedules_read: frozenset({Role.operator, Role.planner, Role.viewer}),
+    Action.schedules_write: frozenset({Role.operator}),
 }
 
 # Roles that read every organisation's objects.

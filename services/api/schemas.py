@@ -86,3 +86,23 @@ class EventVersionOut(BaseModel):
     plan: dict[str, Any] | None = None
     error: str | None = None
     created_at: dt.datetime
+
+
+class JobOut(BaseModel):
+    """A background job: poll until ``status`` is done or failed."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    kind: str = Field(description="schedule-park or schedule-vpp")
+    target_id: str
+    params: dict[str, Any]
+    status: str = Field(description="queued, running, done or failed")
+    progress_frac: float = Field(description="Share of the parks scheduled so far [-]")
+    result: dict[str, Any] | None = Field(
+        None,
+        description="Per park: the summary (costs [yuan], energy [kWh], solver block) and the "
+        "schedule's columns (kW per step, units in the names)",
+    )
+    error: str | None = None
+    created_at: dt.datetime
+    finished_at: dt.datetime | None = None
