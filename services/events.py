@@ -17,7 +17,6 @@ still at the modification it computed for and was not cancelled meanwhile.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,10 +25,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.errors import ParkVppError
 from models.solve import SolverOptions
 from models.spec import ParkSpec, validate_park
 from services.auth import Principal
+from services.background import guarded
 from services.errors import ServiceError, conflict, not_found
 from services.orm import DrEventRow, DrEventVersion, Park, Vpp, utcnow
 from services.policy import Action, can_see, require
@@ -38,7 +37,6 @@ from vpp.decomposition import allocate_decomposed
 from vpp.event import DrEvent
 from vpp.spec import resolve_parks
 
-log = logging.getLogger("parkvpp.service")
 MONOLITHIC_MAX_PARKS = 3
 Status = Literal["allocating", "allocated", "failed", "cancelled"]
 _NUMERIC = (
@@ -249,13 +247,10 @@ def run_allocation(
         row = session.get(DrEventRow, event_id)
         if row is None or row.modification != modification or row.status != "allocating":
             return
-        try:
-            plan, error, status = allocate(session, row, files_dir, scheduler), None, "allocated"
-        except (ParkVppError, ValueError) as exc:
-            plan, error, status = None, str(exc)[:2000], "failed"
-        except Exception as exc:  # a bug must fail the event, not leave it allocating forever
-            log.exception("allocation of event %s failed", event_id)
-            plan, error, status = None, f"internal error ({type(exc).__name__}); logged", "failed"
+        plan, error = guarded(
+            lambda: allocate(session, row, files_dir, scheduler), f"allocation of event {event_id}"
+        )
+        status = "failed" if error else "allocated"
         # Only the modification this was computed for, and only if not cancelled meanwhile.
         done = session.execute(
             update(DrEventRow)

@@ -159,3 +159,22 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class Bid(Base):
+    """One version of a VPP's day-ahead bids for a delivery day; immutable once submitted."""
+
+    __tablename__ = "bids"
+    __table_args__ = (UniqueConstraint("vpp_id", "delivery_date", "version"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    vpp_id: Mapped[str] = mapped_column(ForeignKey("vpps.id"), index=True)
+    organisation: Mapped[str] = mapped_column(String(64), index=True)
+    delivery_date: Mapped[str] = mapped_column(String(10))
+    version: Mapped[int] = mapped_column(Integer)
+    # computing, draft, failed, submitted, superseded
+    status: Mapped[str] = mapped_column(String(16))
+    content: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)

@@ -22,6 +22,8 @@ class Action(StrEnum):
     events_write = "events.write"
     schedules_read = "schedules.read"
     schedules_write = "schedules.write"
+    bids_read = "bids.read"
+    bids_write = "bids.write"
 
 
 _READERS = frozenset({Role.operator, Role.planner, Role.viewer, Role.grid})
@@ -34,6 +36,8 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.events_write: frozenset({Role.grid}),
     Action.schedules_read: frozenset({Role.operator, Role.planner, Role.viewer}),
     Action.schedules_write: frozenset({Role.operator}),
+    Action.bids_read: _READERS,
+    Action.bids_write: frozenset({Role.operator}),
 }
 
 # Roles that read every organisation's objects.

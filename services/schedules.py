@@ -9,7 +9,6 @@ columns. A failure is stored with its message; nothing is half-written.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import uuid
 from pathlib import Path
 from typing import Any, Literal
@@ -18,16 +17,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.errors import ParkVppError
 from models.results import schedule_park
 from models.spec import resolve_park, validate_park
 from services import documents
 from services.auth import Principal
+from services.background import guarded
 from services.errors import not_found
 from services.orm import Job, Park, Vpp, utcnow
 from services.policy import Action, can_see, require, require_owner
-
-log = logging.getLogger("parkvpp.service")
 
 
 class ScheduleIn(BaseModel):
@@ -115,11 +112,11 @@ def run(sessions: sessionmaker[Session], job_id: str, files_dir: Path) -> None:
         s.commit()
         specs = _park_specs(s, job)
         day = dt.date.fromisoformat(job.params["date"])
-    results: dict[str, Any] = {}
-    error = None
-    try:
+
+    def compute() -> dict[str, Any]:
         if not specs:
             raise ValueError("the park or VPP no longer exists")
+        results: dict[str, Any] = {}
         for i, raw in enumerate(specs):
             spec = validate_park(raw, source=str(raw.get("id")))
             sched = schedule_park(resolve_park(spec, base_dir=files_dir, source=spec.id, date=day))
@@ -129,18 +126,16 @@ def run(sessions: sessionmaker[Session], job_id: str, files_dir: Path) -> None:
                     update(Job).where(Job.id == job_id).values(progress_frac=(i + 1) / len(specs))
                 )
                 s.commit()
-    except (ParkVppError, ValueError) as exc:
-        error = str(exc)[:2000]
-    except Exception as exc:  # a bug must fail the job, not leave it running forever
-        log.exception("schedule job %s failed", job_id)
-        error = f"internal error ({type(exc).__name__}); logged"
+        return {"date": day.isoformat(), "parks": results}
+
+    result, error = guarded(compute, f"schedule job {job_id}")
     with sessions() as s:
         s.execute(
             update(Job)
             .where(Job.id == job_id)
             .values(
                 status="failed" if error else "done",
-                result=None if error else {"date": day.isoformat(), "parks": results},
+                result=result,
                 error=error,
                 finished_at=utcnow(),
             )

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
         Folder that relative paths inside stored park files (CSV series) start from.
     allocation_workers : int
         DR event allocations that run at once (background threads).
+    bid_deadline_local : str
+        Bids for day D are due by this local time (HH:MM) on the day before (Jiangsu spot
+        market rules V1.0: 10:30 on D−1, jiangsu-facts.md [lead]).
     allocation_scheduler : str
         Where a decomposition's park solves run (vpp/executor.py): ``serial`` by default in
         the service, ``processes``, ``dask-local`` or a Dask address.
@@ -41,3 +44,4 @@ class Settings(BaseSettings):
     files_dir: str = "."
     allocation_workers: int = Field(2, ge=1, le=64)
     allocation_scheduler: str = "serial"
+    bid_deadline_local: str = Field("10:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")

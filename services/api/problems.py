@@ -143,9 +143,10 @@ _TITLES = {
 
 
 def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for the problem codes a route can return (422 always: every
-    request is validated, and the problem replaces FastAPI's default validation body)."""
-    codes = tuple(sorted({*codes, 422}))
+    """OpenAPI ``responses`` for the problem codes a route can return (400 and 422 always:
+    any request can be malformed or invalid, and the problem replaces FastAPI's default
+    validation body)."""
+    codes = tuple(sorted({*codes, 400, 422}))
     return {
         code: {
             "model": Problem,

@@ -106,3 +106,22 @@ class JobOut(BaseModel):
     error: str | None = None
     created_at: dt.datetime
     finished_at: dt.datetime | None = None
+
+
+class BidOut(BaseModel):
+    """One version of a VPP's day-ahead bids."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    vpp_id: str
+    delivery_date: str
+    version: int
+    status: str = Field(description="computing, draft, failed, submitted or superseded")
+    content: dict[str, Any] | None = Field(
+        None,
+        description="parkvpp-bids/1: per direction up to 10 non-decreasing price [yuan/kWh] – "
+        "quantity [kW] segments per interval, and the deliverability checks",
+    )
+    error: str | None = None
+    created_at: dt.datetime
+    submitted_at: dt.datetime | None = None

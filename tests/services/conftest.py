@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,18 @@ class Api:
 
     def headers(self, role: str, organisation: str = "org-a", **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(role, organisation)}", **extra}
+
+    def poll(
+        self, path: str, headers: dict[str, str], busy: str, timeout_s: float = 180.0
+    ) -> dict[str, Any]:
+        """GET ``path`` until its ``status`` is no longer ``busy`` (background work)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            doc: dict[str, Any] = self.client.get(path, headers=headers).json()
+            if doc["status"] not in (busy, "queued"):
+                return doc
+            time.sleep(0.2)
+        raise AssertionError(f"{path} still {busy} after {timeout_s:g} s")
 
 
 @pytest.fixture

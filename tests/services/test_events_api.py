@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -58,13 +57,7 @@ def setup_vpp(api: Api) -> None:
 
 
 def wait_done(api: Api, headers: dict[str, str], event_id: str = "ev-1") -> dict[str, Any]:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        doc: dict[str, Any] = api.client.get(f"/dr-events/{event_id}", headers=headers).json()
-        if doc["status"] != "allocating":
-            return doc
-        time.sleep(0.2)
-    raise AssertionError("allocation did not finish in 120 s")
+    return api.poll(f"/dr-events/{event_id}", headers, "allocating")
 
 
 def test_event_lifecycle(api: Api) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from tests.services.conftest import Api
@@ -10,13 +9,7 @@ from tests.services.test_events_api import flexible_park
 
 
 def wait_job(api: Api, headers: dict[str, str], job_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        doc: dict[str, Any] = api.client.get(f"/schedules/{job_id}", headers=headers).json()
-        if doc["status"] in ("done", "failed"):
-            return doc
-        time.sleep(0.2)
-    raise AssertionError("the schedule job did not finish in 120 s")
+    return api.poll(f"/schedules/{job_id}", headers, "running")
 
 
 def test_park_and_vpp_schedules(api: Api) -> None:

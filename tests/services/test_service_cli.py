@@ -21,7 +21,7 @@ def test_db_upgrade_and_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("VPP_DATABASE_URL", url)
     r = runner.invoke(app, ["db", "upgrade"])
     assert r.exit_code == 0, r.output
-    assert "empty → 0003" in r.output
+    assert "empty → 0004" in r.output
     r = runner.invoke(app, ["credentials", "create", "--role", "grid", "--organisation", "sgcc"])
     assert r.exit_code == 0, r.output
     cred = json.loads(r.output)
@@ -45,10 +45,10 @@ def test_migrations_from_empty_and_from_each_revision(database_url: str) -> None
             "VALUES ('old', 'org-a', 3, '{\"id\": \"old\"}', '2026-01-01', '2026-01-01')"
         )
     upgrade(engine)  # head, from the previous revision
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == "0004"
     names = set(inspect(engine).get_table_names())
     assert {"clients", "tokens", "parks", "park_versions", "idempotency"} <= names
-    assert {"vpps", "vpp_versions", "dr_events", "dr_event_versions", "jobs"} <= names
+    assert {"vpps", "vpp_versions", "dr_events", "dr_event_versions", "jobs", "bids"} <= names
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT version FROM parks WHERE id = 'old'").scalar() == 3
     engine.dispose()
