@@ -51,7 +51,7 @@ def deadline(delivery: dt.date, local_hhmm: str) -> dt.datetime:
     return dt.datetime(day_before.year, day_before.month, day_before.day, h, m, tzinfo=TZ)
 
 
-def request(session: Session, who: Principal, body: BidRequest) -> Bid:
+def create_version(session: Session, who: Principal, body: BidRequest) -> Bid:
     """A new bid version for the VPP and day, computed in the background."""
     require(who, Action.bids_write)
     vpp = documents.get(session, who, documents.VPPS, body.vpp_id)

@@ -42,7 +42,7 @@ class ScheduleIn(BaseModel):
         return self
 
 
-def request(session: Session, who: Principal, body: ScheduleIn) -> Job:
+def create_job(session: Session, who: Principal, body: ScheduleIn) -> Job:
     require(who, Action.schedules_write)
     if body.park_id is not None:
         target = documents.get(session, who, documents.PARKS, body.park_id)

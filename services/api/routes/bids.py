@@ -28,7 +28,7 @@ def compute_bids(
     response: Response,
 ) -> BidOut:
     """Compute a new bid version for a VPP and delivery day (role: operator)."""
-    bid = bidding.request(session, who, body)
+    bid = bidding.create_version(session, who, body)
     request.app.state.jobs.submit(
         bidding.run, request.app.state.sessions, bid.id, Path(settings.files_dir)
     )

@@ -24,7 +24,7 @@ def request_schedule(
     response: Response,
 ) -> JobOut:
     """Ask for a day-ahead schedule (role: operator); poll ``Location`` for the result."""
-    job = schedules.request(session, who, body)
+    job = schedules.create_job(session, who, body)
     request.app.state.jobs.submit(
         schedules.run, request.app.state.sessions, job.id, Path(settings.files_dir)
     )
