@@ -4,13 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck test-fast examples clean bench bench-check bench-check-fast bench-baseline bench-peers bench-profile
+.PHONY: run test lint typecheck test-fast examples clean bench bench-check bench-check-fast bench-baseline bench-peers bench-profile bench-count constraints
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (set PYTHON=...)"; exit 1; }
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
 # The bundled example parks (summer and winter days), then the example VPP's day-ahead job:
@@ -48,6 +48,15 @@ bench-check: $(STAMP)
 BENCH_MAX_SLOWDOWN ?= 0.25
 bench-check-fast: $(STAMP)
 	$(BIN)/vpp bench check --fast --max-slowdown $(BENCH_MAX_SLOWDOWN) --out out/bench-fast
+
+# Instruction counts under callgrind against benchmarks/counts_baseline.json: the repeatable gate.
+bench-count: $(STAMP)
+	$(BIN)/vpp bench count --out out/bench-count
+
+# Re-pin constraints.txt from the current venv (after changing pyproject.toml's dependencies).
+constraints: $(STAMP)
+	{ sed -n '/^#/p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 bench-baseline: $(STAMP)
 	$(BIN)/vpp bench baseline --out out/bench

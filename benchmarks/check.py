@@ -42,21 +42,26 @@ class CaseVerdict:
         return not self.problems
 
 
-def load(path: Path) -> dict[str, Any]:
-    """Read a results or baseline document.
+def load_document(path: Path, what: str, schema: int = 1) -> dict[str, Any]:
+    """Read a JSON document with ``schema`` and ``cases`` (results, baselines, counts).
 
     Raises
     ------
     ValueError
-        Not a results document of this schema (names the file).
+        Unreadable, or not such a document (names the file and ``what`` was expected).
     """
     try:
         doc = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read benchmark results ({exc})") from exc
-    if not isinstance(doc, dict) or doc.get("schema") != 1 or "cases" not in doc:
-        raise ValueError(f"{path}: not a benchmark results document of schema 1")
+        raise ValueError(f"{path}: cannot read {what} ({exc})") from exc
+    if not isinstance(doc, dict) or doc.get("schema") != schema or "cases" not in doc:
+        raise ValueError(f"{path}: not a {what} document of schema {schema}")
     return doc
+
+
+def load(path: Path) -> dict[str, Any]:
+    """Read a results or baseline document (see :func:`load_document`)."""
+    return load_document(path, "benchmark results")
 
 
 def check_case(

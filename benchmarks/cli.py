@@ -221,6 +221,165 @@ def baseline(
     console.print(f"wrote {path}")
 
 
+@app.command("count")
+def count_cmd(
+    cases: CasesArg = None,
+    fast: Annotated[
+        bool, typer.Option("--fast/--all", help="The CI subset (default) or every case.")
+    ] = True,
+    baseline: Annotated[Path, typer.Option(help="Instruction-count baseline.")] = Path(
+        "benchmarks/counts_baseline.json"
+    ),
+    max_increase: Annotated[
+        float, typer.Option(help="Allowed growth of a case's instruction count [-].")
+    ] = 0.03,
+    write: Annotated[
+        bool,
+        typer.Option("--write", help="Write the counts as the new baseline instead of checking."),
+    ] = False,
+    out: OutOpt = Path("out/bench"),
+) -> None:
+    """Count the instructions of one run of each case under callgrind and gate them.
+
+    Repeatable on a busy machine (the same count within 0.2 %), unlike wall-clock time; about
+    30 s to 3 min per case. Needs valgrind.
+    """
+    from benchmarks import counts as cg
+
+    chosen = _cases(cases, fast)
+    results: list[cg.Count] = []
+    for i, case in enumerate(chosen, 1):
+        console.print(f"[dim]\\[{i}/{len(chosen)}][/dim] {case.name} …", highlight=False)
+        try:
+            c = cg.count_case(case.name)
+        except cg.CountError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from exc
+        console.print(
+            f"      {c.status}: {c.instructions:,} instructions "
+            f"(objective {c.objective}, {c.wall_s:.0f} s under valgrind)",
+            highlight=False,
+        )
+        results.append(c)
+    doc = cg.document(results, {c.name: c.accepted_statuses for c in chosen})
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "counts.json").write_text(json.dumps(doc, indent=2) + "\n")
+    if write:
+        failed = [n for n, r in doc["cases"].items() if r["status"] not in r["accepted_statuses"]]
+        if failed:
+            console.print(f"[red]not optimal, baseline not written:[/red] {', '.join(failed)}")
+            raise typer.Exit(1)
+        if baseline.exists():
+            old = cg.load(baseline)
+            if cg.fingerprint_changes(doc["fingerprint"], old["fingerprint"]):
+                old = {"cases": {}}  # counts from another environment do not mix
+            doc["cases"] = {**old["cases"], **doc["cases"]}
+        baseline.write_text(json.dumps(doc, indent=2) + "\n")
+        console.print(f"wrote {baseline}")
+        return
+    try:
+        base = cg.load(baseline)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    verdicts = cg.check(doc, base, max_increase, {c.name: c.objective_rtol for c in chosen})
+    table = Table(title="instruction counts (callgrind, one run after a warm-up)")
+    for col in ("case", "status", "instructions", "baseline", "ratio", "verdict"):
+        table.add_column(col, justify="left" if col in ("case", "status", "verdict") else "right")
+    for v in verdicts:
+        now = doc["cases"][v.name]
+        ref = base["cases"].get(v.name, {}).get("instructions")
+        table.add_row(
+            v.name,
+            now["status"],
+            f"{now['instructions']:,}",
+            "–" if ref is None else f"{ref:,}",
+            "–" if v.ratio is None else f"×{v.ratio:.3f}",
+            "; ".join(v.problems) if v.problems else (v.note or "ok"),
+        )
+    console.print(table)
+    changes = cg.fingerprint_changes(doc["fingerprint"], base["fingerprint"])
+    if changes:
+        console.print(
+            f"[yellow]environment differs from the baseline's:[/yellow] {', '.join(changes)}"
+        )
+    failed = [v.name for v in verdicts if not v.ok]
+    if failed:
+        console.print(f"[red]count gate failed:[/red] {', '.join(failed)}")
+        raise typer.Exit(1)
+    console.print(
+        f"[green]count gate passed[/green] ({len(verdicts)} cases, ≤ ×{1 + max_increase:.2f})"
+    )
+
+
+@app.command("service")
+def service_cmd(
+    backend: Annotated[
+        list[str] | None,
+        typer.Option("--backend", help="sqlite and/or postgresql (default: both)."),
+    ] = None,
+    threads: Annotated[int, typer.Option(min=1, max=64, help="Client threads.")] = 8,
+    seconds: Annotated[
+        float, typer.Option(min=1.0, help="Duration of each read phase [s].")
+    ] = 10.0,
+    out: Annotated[Path, typer.Option("--out", help="Folder for service-load.json.")] = Path(
+        "out/bench"
+    ),
+) -> None:
+    """A bounded load run of `vpp serve` on loopback: DR event POST → allocation time for the
+    bundled VPP, then requests per second with p50/p99 for event and schedule reads."""
+    from benchmarks import service_load as sl
+    from benchmarks.pgcluster import PostgresUnavailableError
+
+    backends = backend or ["sqlite", "postgresql"]
+    try:
+        results = sl.run(backends, threads, seconds, lambda m: console.print(m, highlight=False))
+    except (sl.LoadRunError, PostgresUnavailableError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    table = Table(title=f"service on loopback ({threads} client threads, keep-alive)")
+    for col in (
+        "backend",
+        "event POST ms",
+        "→ allocated s",
+        "GET",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+    ):
+        table.add_column(col, justify="left" if col in ("backend", "GET") else "right")
+    for r in results:
+        for ph in r.phases:
+            table.add_row(
+                r.backend,
+                f"{r.event_post_ms:.0f}",
+                f"{r.allocation_s:.2f}",
+                ph.path,
+                f"{ph.requests_per_s:.0f}",
+                f"{ph.p50_ms:.1f}",
+                f"{ph.p99_ms:.1f}",
+                str(ph.errors),
+            )
+    console.print(table)
+    for r in results:
+        g = r.ingest
+        console.print(
+            f"{r.backend}: readings ingested {g.readings_per_s:,.0f}/s ({g.threads} station "
+            f"threads, 96 a batch, {g.batches} batches, batch p50 {g.p50_batch_ms:.0f} ms, "
+            f"p99 {g.p99_batch_ms:.0f} ms, {g.errors} errors)",
+            highlight=False,
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "service-load.json").write_text(
+        json.dumps([r.as_dict() for r in results], indent=2) + "\n"
+    )
+    console.print(f"wrote {out / 'service-load.json'}")
+    if any(ph.errors for r in results for ph in r.phases) or any(r.ingest.errors for r in results):
+        console.print("[red]some reads did not answer 200[/red]")
+        raise typer.Exit(1)
+
+
 @app.command()
 def profile(
     case: Annotated[str, typer.Argument(help="Case name (see `vpp bench list`).")],

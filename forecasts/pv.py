@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pvlib
 
 from models.timegrid import TimeGrid
 
@@ -109,6 +108,8 @@ def _substeps(
         periods=grid.steps * n_sub,
         freq=pd.Timedelta(minutes=_SUBSTEP_MIN),
     )
+    import pvlib  # here, not at the top: pvlib and scipy cost ~1.5 s at every `vpp serve` start
+
     location = pvlib.location.Location(latitude_deg, longitude_deg, tz=str(grid.tz))
     return times, location, location.get_solarposition(times)
 
@@ -127,6 +128,8 @@ def _ac_kw(
     p: PvSystemParams,
 ) -> np.ndarray:
     """AC power at each sub-step [kW] from irradiance [W/m²] and weather."""
+    import pvlib
+
     dni_extra = pvlib.irradiance.get_extra_radiation(times)
     poa = pvlib.irradiance.get_total_irradiance(
         surface_tilt=tilt_deg,
@@ -220,6 +223,8 @@ def weather_pv_kw(
         dni = _spread(np.asarray(weather.dni_w_per_m2, float), clear["dni"].to_numpy(), n_sub)
         dhi = _spread(np.asarray(weather.dhi_w_per_m2, float), clear["dhi"].to_numpy(), n_sub)
     else:
+        import pvlib
+
         split = pvlib.irradiance.erbs(ghi, solpos["zenith"], times)
         dni, dhi = split["dni"].to_numpy(), split["dhi"].to_numpy()
     air = (

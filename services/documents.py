@@ -7,6 +7,7 @@ two operators cannot overwrite each other unseen.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,8 +58,18 @@ class Page:
     offset: int
 
 
-def create(session: Session, who: Principal, kind: Kind, spec: dict[str, Any]) -> Any:
+# Validates a body against the database (e.g. a VPP's parks exist), raising ServiceError.
+Check = Callable[[Session, Principal, dict[str, Any]], None]
+
+
+def create(
+    session: Session, who: Principal, kind: Kind, spec: dict[str, Any], check: Check | None = None
+) -> Any:
+    """Store version 1 of a new document; ``check`` runs only once the caller may write, so it
+    tells nothing about stored objects to a caller without the right."""
     require(who, kind.write)
+    if check is not None:
+        check(session, who, spec)
     doc_id = spec["id"]
     now = utcnow()
     row = kind.table(
@@ -95,8 +106,9 @@ def replace(
     doc_id: str,
     spec: dict[str, Any],
     expected_version: int | None,
+    check: Check | None = None,
 ) -> Any:
-    """Replace a document with a new version.
+    """Replace a document with a new version (``check`` as in :func:`create`).
 
     Raises
     ------
@@ -116,6 +128,8 @@ def replace(
         )
     if spec["id"] != doc_id:
         raise ServiceError(422, "Unprocessable Entity", "the id cannot change", "id")
+    if check is not None:
+        check(session, who, spec)
     # Compare-and-set on the version: a concurrent update loses cleanly instead of overwriting.
     new_version = expected_version + 1
     done = session.execute(

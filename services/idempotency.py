@@ -8,8 +8,10 @@ the handler once.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import time
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import delete
@@ -18,8 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.auth import authenticate
 from services.errors import ServiceError
-from services.orm import IdempotencyRecord
+from services.orm import IdempotencyRecord, utcnow
 
+# This process: an in-progress key held by another one is from a process that died (when one
+# process serves the database; see Settings.single_instance).
+BOOT_ID = str(uuid.uuid4())
 MAX_KEY_LENGTH = 200
 # How long a retry waits for the first request under its key to finish [s].
 WAIT_FOR_FIRST_S = 30.0
@@ -45,8 +50,25 @@ def client_of(sessions: sessionmaker[Session], token: str | None) -> str | None:
             return None
 
 
+def _abandoned(rec: IdempotencyRecord, single_instance: bool, lease_s: float) -> bool:
+    if rec.status is not None:
+        return False
+    if single_instance and rec.owner != BOOT_ID:
+        return True
+    created = rec.created_at
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=dt.UTC)
+    return (utcnow() - created).total_seconds() > lease_s
+
+
 def reserve(
-    sessions: sessionmaker[Session], client_id: str, key: str, method_path: str, digest: str
+    sessions: sessionmaker[Session],
+    client_id: str,
+    key: str,
+    method_path: str,
+    digest: str,
+    single_instance: bool = True,
+    lease_s: float = 60.0,
 ) -> Stored | None:
     """Reserve ``key`` for this request, or return the response stored under it.
 
@@ -66,7 +88,12 @@ def reserve(
     with sessions() as s:
         s.add(
             IdempotencyRecord(
-                client_id=client_id, key=key, method_path=method_path, body_sha256=digest
+                client_id=client_id,
+                key=key,
+                method_path=method_path,
+                body_sha256=digest,
+                owner=BOOT_ID,
+                created_at=utcnow(),
             )
         )
         try:
@@ -79,7 +106,9 @@ def reserve(
         with sessions() as s:
             rec = s.get(IdempotencyRecord, (client_id, key))
             if rec is None:  # the first request failed and released the key: take it over
-                return reserve(sessions, client_id, key, method_path, digest)
+                return reserve(
+                    sessions, client_id, key, method_path, digest, single_instance, lease_s
+                )
             if rec.body_sha256 != digest or rec.method_path != method_path:
                 raise ServiceError(
                     422,
@@ -90,6 +119,23 @@ def reserve(
             if rec.status is not None:
                 return Stored(
                     rec.status, rec.response or b"", rec.content_type or "application/json"
+                )
+            if _abandoned(rec, single_instance, lease_s):
+                # Its process died mid-request: whatever that request stored, the handlers
+                # are idempotent by content (the same event, the same readings), so running
+                # the request again is safe. Deleting only this exact record lets one retry
+                # of many take it over.
+                s.execute(
+                    delete(IdempotencyRecord).where(
+                        IdempotencyRecord.client_id == client_id,
+                        IdempotencyRecord.key == key,
+                        IdempotencyRecord.status.is_(None),
+                        IdempotencyRecord.created_at == rec.created_at,
+                    )
+                )
+                s.commit()
+                return reserve(
+                    sessions, client_id, key, method_path, digest, single_instance, lease_s
                 )
         if time.monotonic() > deadline:
             raise ServiceError(

@@ -5,7 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -20,6 +29,10 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
         return value
+
+
+# SQLite autoincrements only an INTEGER PRIMARY KEY (64-bit there anyway).
+_BIGINT_ID = BigInteger().with_variant(Integer, "sqlite")
 
 
 class Base(DeclarativeBase):
@@ -93,6 +106,8 @@ class IdempotencyRecord(Base):
     response: Mapped[bytes | None] = mapped_column(nullable=True)
     content_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # The server process that reserved the key (services/idempotency.py BOOT_ID).
+    owner: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
 
 class Vpp(VersionedDocument, Base):
@@ -178,3 +193,63 @@ class Bid(Base):
     client_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class StationRow(Base):
+    """A storage station whose metered discharge earns the reward (issue 8).
+
+    ``organisation`` owns it (the operator that registered it); ``reporter`` is the organisation
+    of the ``station`` clients that may write its readings (by default the station's own id).
+    """
+
+    __tablename__ = "stations"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organisation: Mapped[str] = mapped_column(String(64), index=True)
+    reporter: Mapped[str] = mapped_column(String(64), index=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    client_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class MeterReadingRow(Base):
+    """One register reading as received: append-only, never edited. Energies are integer Wh
+    (the meters' 0.001 kWh resolution), exact on every database."""
+
+    __tablename__ = "meter_readings"
+    __table_args__ = (UniqueConstraint("station_id", "meter_id", "ts"),)
+    id: Mapped[int] = mapped_column(_BIGINT_ID, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), index=True)
+    meter_id: Mapped[str] = mapped_column(String(64))
+    ts: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    charge_wh: Mapped[int] = mapped_column(BigInteger)
+    discharge_wh: Mapped[int] = mapped_column(BigInteger)
+    serial: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class LedgerRun(Base):
+    """One run of the ledger over an organisation's stations for a month."""
+
+    __tablename__ = "ledger_runs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organisation: Mapped[str] = mapped_column(String(64), index=True)
+    month: Mapped[str] = mapped_column(String(7))
+    client_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class LedgerEntry(Base):
+    """A booked amount: append-only; late data add a compensating entry, never an edit.
+    ``eligible_wh`` and ``amount_fen`` are this entry's change, not a running total."""
+
+    __tablename__ = "ledger_entries"
+    id: Mapped[int] = mapped_column(_BIGINT_ID, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("ledger_runs.id"), index=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), index=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # initial, adjustment
+    eligible_wh: Mapped[int] = mapped_column(BigInteger)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)

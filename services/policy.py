@@ -24,6 +24,11 @@ class Action(StrEnum):
     schedules_write = "schedules.write"
     bids_read = "bids.read"
     bids_write = "bids.write"
+    stations_read = "stations.read"
+    stations_write = "stations.write"
+    readings_write = "readings.write"
+    ledger_read = "ledger.read"
+    ledger_write = "ledger.write"
 
 
 _READERS = frozenset({Role.operator, Role.planner, Role.viewer, Role.grid})
@@ -38,6 +43,13 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.schedules_write: frozenset({Role.operator}),
     Action.bids_read: _READERS,
     Action.bids_write: frozenset({Role.operator}),
+    # Stations read their own registration and intervals; the ledger is the operator's and the
+    # finance office's (a viewer), not the grid company's.
+    Action.stations_read: frozenset({Role.operator, Role.planner, Role.viewer, Role.station}),
+    Action.stations_write: frozenset({Role.operator}),
+    Action.readings_write: frozenset({Role.station}),
+    Action.ledger_read: frozenset({Role.operator, Role.planner, Role.viewer}),
+    Action.ledger_write: frozenset({Role.operator}),
 }
 
 # Roles that read every organisation's objects.

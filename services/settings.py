@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     allocation_scheduler : str
         Where a decomposition's park solves run (vpp/executor.py): ``serial`` by default in
         the service, ``processes``, ``dask-local`` or a Dask address.
+    single_instance : bool
+        One server process owns the database (what ``vpp serve`` runs). A POST that was in
+        progress under an ``Idempotency-Key`` when an earlier process died (a crash, kill -9)
+        is then taken over at once by the retry. Set false when several instances share one
+        PostgreSQL database: such keys are then taken over after ``idempotency_lease_s``.
+    idempotency_lease_s : float
+        After this long an in-progress key is abandoned whatever process holds it [s] (longer
+        than any POST: long work runs as background jobs).
     """
 
     model_config = SettingsConfigDict(env_prefix="VPP_", extra="ignore")
@@ -44,4 +52,6 @@ class Settings(BaseSettings):
     files_dir: str = "."
     allocation_workers: int = Field(2, ge=1, le=64)
     allocation_scheduler: str = "serial"
+    single_instance: bool = True
+    idempotency_lease_s: float = Field(60.0, ge=1.0, le=3600.0)
     bid_deadline_local: str = Field("10:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")

@@ -38,6 +38,7 @@ from vpp.intraday_cmd import intraday as intraday_command
 from vpp.report import write_outputs
 from vpp.settle_cmd import settle_command
 from vpp.size_cmd import scorecard_command, size
+from vpp.ven_cmd import ven_app
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Park microgrid and VPP dispatch optimizer."
@@ -58,6 +59,7 @@ app.command("scorecard")(scorecard_command)
 app.command("serve")(serve)
 app.add_typer(db_app, name="db")
 app.add_typer(credentials_app, name="credentials")
+app.add_typer(ven_app, name="ven")
 console = Console(width=None if sys.stdout.isatty() else 150)
 err_console = Console(stderr=True)
 

@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linprog
 
 from models.response import (
     Response,
@@ -212,6 +211,8 @@ def solve_master(
     for p, n in enumerate(sizes):
         a_eq[p, k : k + n] = 1.0
         k += n
+    from scipy.optimize import linprog  # here: scipy costs ~1 s at every `vpp serve` start
+
     res = linprog(
         cost,
         A_ub=a_ub,

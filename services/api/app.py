@@ -13,7 +13,7 @@ from models.spec import ParkSpec
 from services import documents, vpps
 from services.api import problems
 from services.api.middleware import BodyLimit, Idempotency
-from services.api.routes import auth, bids, events, schedules
+from services.api.routes import auth, bids, events, schedules, stations
 from services.api.routes.documents import versioned_router
 from services.db import make_engine, session_factory
 from services.migrate import upgrade
@@ -56,4 +56,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(events.router)
     app.include_router(schedules.router)
     app.include_router(bids.router)
+    app.include_router(stations.router)
     return app

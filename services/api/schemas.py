@@ -125,3 +125,82 @@ class BidOut(BaseModel):
     error: str | None = None
     created_at: dt.datetime
     submitted_at: dt.datetime | None = None
+
+
+class StationOut(BaseModel):
+    """A registered storage station."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    organisation: str = Field(description="The owner (the registering operator's organisation)")
+    reporter: str = Field(description="Organisation of the station clients that write readings")
+    spec: dict[str, Any] = Field(description="As registered (energies in kWh, power in kW)")
+    created_at: dt.datetime
+
+
+class RejectedReading(BaseModel):
+    meter_id: str
+    ts: str
+    reason: str
+    index: int | None = Field(None, description="Position in the batch, for in-batch clashes")
+
+
+class BatchOut(BaseModel):
+    """What happened to a batch of readings."""
+
+    accepted: int = Field(description="Readings stored now")
+    duplicates: int = Field(description="Readings already stored with the same values (no-op)")
+    rejected: list[RejectedReading] = Field(
+        description="Readings that conflict with a stored one for the same meter and time"
+    )
+    stored_total: int = Field(description="Readings of this station stored in all")
+
+
+class IntervalOut(BaseModel):
+    meter_id: str
+    start: dt.datetime
+    end: dt.datetime
+    charge_kwh: str = Field(description="Counted charge [kWh] (decimal string)")
+    discharge_kwh: str = Field(description="Counted discharge [kWh] (decimal string)")
+    raw_charge_kwh: str = Field(description="Plain register difference [kWh]")
+    raw_discharge_kwh: str = Field(description="Plain register difference [kWh]")
+    flag: str = Field(description="ok, gap, rollover, reset, swap or implausible")
+    note: str
+    estimate_discharge_kwh_per_step: str | None = Field(
+        None, description="For gaps: the discharge spread evenly per reading step, display only"
+    )
+
+
+class IntervalsOut(BaseModel):
+    """A station's flagged intervals in a month."""
+
+    station_id: str
+    month: str = Field(description="YYYY-MM, local time (Asia/Shanghai)")
+    flagged: dict[str, int] = Field(description="Intervals per flag")
+    metered_discharge_kwh: str = Field(description="Measured discharge [kWh] (decimal string)")
+    intervals: list[IntervalOut]
+
+
+class LedgerRunIn(BaseModel):
+    """Book a month for every station of the caller's organisation."""
+
+    model_config = ConfigDict(extra="forbid")
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+
+
+class LedgerEntryOut(BaseModel):
+    id: int
+    station_id: str
+    month: str
+    kind: str = Field(description="initial or adjustment")
+    eligible_kwh: str = Field(description="Change of eligible discharge [kWh] (decimal string)")
+    amount_yuan: str = Field(description="Change of the amount [yuan] (decimal string, fen)")
+    detail: dict[str, Any]
+
+
+class LedgerRunOut(BaseModel):
+    id: str
+    month: str
+    organisation: str
+    created_at: dt.datetime
+    entries: list[LedgerEntryOut] = Field(description="Entries booked by this run")

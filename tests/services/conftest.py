@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,57 +17,19 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from benchmarks.pgcluster import PostgresUnavailableError, create_database, throwaway_cluster
 from services.api.app import create_app
 from services.auth import Role, create_client
 from services.settings import Settings
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _as_postgres(cmd: list[str]) -> list[str]:
-    if os.geteuid() == 0:
-        runuser = shutil.which("runuser")
-        if runuser is None:
-            pytest.skip("running as root without runuser: cannot start PostgreSQL")
-        return [runuser, "-u", "postgres", "--", *cmd]
-    return cmd
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
-    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
-    if initdb is None or pg_ctl is None:
-        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) are not on this machine")
-    base = Path(tempfile.mkdtemp(prefix="vpp-pg-"))
-    data, sock = base / "data", base / "sock"
-    sock.mkdir()
-    if os.geteuid() == 0:
-        shutil.chown(base, "postgres")
-        shutil.chown(sock, "postgres")
-    port = _free_port()
-    run = {"check": True, "capture_output": True, "timeout": 120}
-    subprocess.run(
-        _as_postgres([initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
-        **run,  # type: ignore[call-overload]
-    )
-    opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(
-        _as_postgres([pg_ctl, "-D", str(data), "-o", opts, "-l", str(base / "log"), "-w", "start"]),
-        **run,  # type: ignore[call-overload]
-    )
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
-    finally:
-        subprocess.run(
-            _as_postgres([pg_ctl, "-D", str(data), "-m", "immediate", "stop"]),
-            check=False,
-            capture_output=True,
-        )
-        shutil.rmtree(base, ignore_errors=True)
+        with throwaway_cluster(fsync=False) as url:
+            yield url
+    except PostgresUnavailableError as exc:
+        pytest.skip(str(exc))
 
 
 _db_numbers = itertools.count()
@@ -82,14 +40,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'vpp.db'}"
     server: str = request.getfixturevalue("postgres_server")
-    import psycopg
 
-    name = f"t{os.getpid()}_{next(_db_numbers)}"
-    with psycopg.connect(
-        server.replace("postgresql+psycopg", "postgresql") + "/postgres", autocommit=True
-    ) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{server}/{name}"
+    return create_database(server, f"t{os.getpid()}_{next(_db_numbers)}")
 
 
 class Api:

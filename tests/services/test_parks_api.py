@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -76,6 +77,18 @@ def test_strict_bodies_and_problems(api: Api) -> None:
     big["name"] = "x" * 300_000
     r = api.client.post("/parks", json=big, headers=h)
     assert r.status_code == 413 and r.headers["content-type"] == PROBLEM
+    # without Content-Length (chunked), the body is counted as it arrives
+    payload = json.dumps(big).encode()
+    chunks = (payload[i : i + 65_536] for i in range(0, len(payload), 65_536))
+    r = api.client.post("/parks", content=chunks, headers={**h, "Content-Type": "application/json"})
+    assert r.status_code == 413 and r.headers["content-type"] == PROBLEM
+    small = json.dumps(small_park("chunked")).encode()
+    r = api.client.post(
+        "/parks",
+        content=iter([small[:50], small[50:]]),
+        headers={**h, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 201, r.text
 
 
 def test_paging_and_organisations(api: Api) -> None:
@@ -99,6 +112,12 @@ def test_idempotency_key(api: Api) -> None:
     assert second.json() == first.json() and second.headers["idempotent-replayed"] == "true"
     other = api.client.post("/parks", json=small_park("p9"), headers=h)
     assert other.status_code == 422 and other.json()["field"] == "Idempotency-Key"
+    # a refused request is stored too: the same retry gets the same refusal, nothing created
+    bad = {**small_park("p8"), "colour": "red"}
+    h2 = api.headers("operator", **{"Idempotency-Key": "k-2"})
+    r1, r2 = (api.client.post("/parks", json=bad, headers=h2) for _ in range(2))
+    assert r1.status_code == r2.status_code == 422 and r2.headers["idempotent-replayed"] == "true"
+    assert r2.headers["content-type"] == PROBLEM
     with api.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Park)) == 1
 

@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 from typer.testing import CliRunner
 
 from services.db import make_engine
-from services.migrate import current_revision, upgrade
+from services.migrate import current_revision, downgrade, upgrade
 from vpp.cli import app
 
 runner = CliRunner()
@@ -21,7 +21,7 @@ def test_db_upgrade_and_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("VPP_DATABASE_URL", url)
     r = runner.invoke(app, ["db", "upgrade"])
     assert r.exit_code == 0, r.output
-    assert "empty → 0004" in r.output
+    assert "empty → 0005" in r.output
     r = runner.invoke(app, ["credentials", "create", "--role", "grid", "--organisation", "sgcc"])
     assert r.exit_code == 0, r.output
     cred = json.loads(r.output)
@@ -44,9 +44,21 @@ def test_migrations_from_empty_and_from_each_revision(database_url: str) -> None
             "INSERT INTO parks (id, organisation, version, spec, created_at, updated_at) "
             "VALUES ('old', 'org-a', 3, '{\"id\": \"old\"}', '2026-01-01', '2026-01-01')"
         )
+    upgrade(engine, "0004")
+    with engine.begin() as conn:  # a key in progress under 0004 (no owner column yet)
+        conn.exec_driver_sql(
+            "INSERT INTO idempotency (client_id, key, method_path, body_sha256, created_at) "
+            "VALUES ('c', 'k', 'POST /parks', 'd', '2026-01-01')"
+        )
     upgrade(engine)  # head, from the previous revision
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == "0005"
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT owner FROM idempotency").scalar() is None
+    downgrade(engine, "0004")  # and back: the column and the metering tables go
+    assert "stations" not in set(inspect(engine).get_table_names())
+    upgrade(engine)
     names = set(inspect(engine).get_table_names())
+    assert {"stations", "meter_readings", "ledger_runs", "ledger_entries"} <= names
     assert {"clients", "tokens", "parks", "park_versions", "idempotency"} <= names
     assert {"vpps", "vpp_versions", "dr_events", "dr_event_versions", "jobs", "bids"} <= names
     with engine.connect() as conn:

@@ -4,7 +4,6 @@
 # No ``from __future__ import annotations`` here: FastAPI reads the body type of the endpoints
 # made in ``versioned_router`` from their (closure) annotations.
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
@@ -14,10 +13,7 @@ from services import documents
 from services.api.deps import PrincipalDep, SessionDep, SettingsDep
 from services.api.problems import documented
 from services.api.schemas import DocumentOut, DocumentPage, DocumentVersionOut
-from services.auth import Principal
 from services.errors import ServiceError
-
-Check = Callable[[Any, Principal, dict[str, Any]], None]
 
 
 def _etag(version: int) -> str:
@@ -34,7 +30,7 @@ def _if_match(value: str | None) -> int | None:
 
 
 def versioned_router(
-    kind: documents.Kind, body: type[BaseModel], prefix: str, check: Check | None = None
+    kind: documents.Kind, body: type[BaseModel], prefix: str, check: documents.Check | None = None
 ) -> APIRouter:
     """The five routes of one document kind; ``check`` validates a body against the database
     (e.g. a VPP's parks exist) before it is stored."""
@@ -42,11 +38,8 @@ def versioned_router(
     label = kind.label
     read_responses = documented(401, 403, 404, 422)
 
-    def _stored(session: Any, who: Principal, spec: BaseModel) -> dict[str, Any]:
-        doc = spec.model_dump(mode="json", exclude_none=True)
-        if check is not None:
-            check(session, who, doc)
-        return doc
+    def _stored(spec: BaseModel) -> dict[str, Any]:
+        return spec.model_dump(mode="json", exclude_none=True)
 
     @router.post(
         "",
@@ -61,7 +54,7 @@ def versioned_router(
         who: PrincipalDep,
         response: Response,
     ) -> DocumentOut:
-        row = documents.create(session, who, kind, _stored(session, who, spec))
+        row = documents.create(session, who, kind, _stored(spec), check)
         response.headers["ETag"] = _etag(row.version)
         response.headers["Location"] = f"{prefix}/{row.id}"
         return DocumentOut.model_validate(row)
@@ -118,7 +111,7 @@ def versioned_router(
         ] = None,
     ) -> DocumentOut:
         row = documents.replace(
-            session, who, kind, doc_id, _stored(session, who, spec), _if_match(if_match)
+            session, who, kind, doc_id, _stored(spec), _if_match(if_match), check
         )
         response.headers["ETag"] = _etag(row.version)
         return DocumentOut.model_validate(row)
