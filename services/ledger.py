@@ -21,14 +21,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.auth import Principal
+from services.green import months as green_months_of
 from services.metering import get as get_station
 from services.metering import month_intervals, station_spec
-from services.orm import LedgerEntry, LedgerRun, StationRow, utcnow
+from services.orm import GreenLedgerEntry, LedgerEntry, LedgerRun, StationRow, utcnow
 from services.policy import Action, require
-from vpp.subsidy import DischargeRule, Month, MonthDischarge, discharge_month
+from vpp.subsidy import DischargeRule, GreenRule, Month, MonthDischarge, discharge_month
 
 WH = Decimal(1000)
 FEN = Decimal(100)
+GREEN_RULE = GreenRule()  # Changzhou defaults (vpp/subsidy.py)
 
 
 def yuan(fen: int) -> Decimal:
@@ -83,6 +85,7 @@ def _detail(md: MonthDischarge) -> dict[str, Any]:
 class RunResult:
     run: LedgerRun
     entries: list[LedgerEntry]
+    green: list[GreenLedgerEntry]
 
 
 def run_month(
@@ -131,8 +134,47 @@ def run_month(
         session.add(entry)
         session.flush()
         entries.append(entry)
+    green = _book_green(session, who.organisation, month, run.id)
     session.commit()
-    return RunResult(run, entries)
+    return RunResult(run, entries, green)
+
+
+def _book_green(
+    session: Session, organisation: str, month: Month, run_id: str
+) -> list[GreenLedgerEntry]:
+    """The green-electricity reward of ``month`` for the organisation: booked like the storage
+    reward (a change only, as an adjustment after the first run)."""
+    computed = next(
+        (g for g in green_months_of(session, organisation, GREEN_RULE) if g.month == month), None
+    )
+    fen_now = int(computed.amount_yuan * FEN) if computed else 0
+    booked = session.execute(
+        select(func.count(), func.coalesce(func.sum(GreenLedgerEntry.amount_fen), 0)).where(
+            GreenLedgerEntry.organisation == organisation, GreenLedgerEntry.month == str(month)
+        )
+    ).one()
+    n, fen = int(booked[0]), int(booked[1])
+    if computed is None and n == 0:
+        return []  # no purchases that month and nothing booked: nothing to say
+    if n and fen_now == fen:
+        return []
+    entry = GreenLedgerEntry(
+        run_id=run_id,
+        organisation=organisation,
+        month=str(month),
+        kind="adjustment" if n else "initial",
+        amount_fen=fen_now - fen,
+        detail={
+            "energy_kwh": str(computed.energy_kwh) if computed else "0",
+            "green_value_yuan": str(computed.green_value_yuan) if computed else "0",
+            "amount_yuan": str(computed.amount_yuan) if computed else "0",
+            "capped": bool(computed and computed.capped),
+        },
+        created_at=utcnow(),
+    )
+    session.add(entry)
+    session.flush()
+    return [entry]
 
 
 def _has_entries(session: Session, station_id: str, month: str) -> bool:
@@ -271,3 +313,25 @@ Flagged intervals: {e(flags)}. Pending for the next run: {st.pending_yuan:,.2f} 
 implausible intervals are not paid; nothing estimated is paid.</p>
 </body></html>
 """
+
+
+def green_year(session: Session, who: Principal, year: int) -> list[dict[str, Any]]:
+    """The caller's enterprise's green reward by month of ``year``, computed and booked."""
+    require(who, Action.ledger_read)
+    booked: dict[str, int] = {}
+    for e in session.scalars(
+        select(GreenLedgerEntry).where(GreenLedgerEntry.organisation == who.organisation)
+    ):
+        booked[e.month] = booked.get(e.month, 0) + e.amount_fen
+    return [
+        {
+            "month": str(g.month),
+            "energy_kwh": str(g.energy_kwh.quantize(Decimal("0.001"))),
+            "green_value_yuan": str(g.green_value_yuan.quantize(Decimal("0.01"))),
+            "amount_yuan": str(g.amount_yuan.quantize(Decimal("0.01"))),
+            "capped": g.capped,
+            "booked_yuan": str(yuan(booked.get(str(g.month), 0))),
+        }
+        for g in green_months_of(session, who.organisation, GREEN_RULE)
+        if g.month.year == year
+    ]

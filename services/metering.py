@@ -21,12 +21,13 @@ from sqlalchemy.orm import Session
 
 from services.auth import Principal, Role
 from services.errors import ServiceError, conflict, forbidden, not_found
-from services.orm import MeterReadingRow, StationRow, utcnow
+from services.orm import Job, MeterReadingRow, StationRow, utcnow
 from services.policy import Action, require
 from vpp.metering import Interval, MeterConfig, Reading, intervals
 from vpp.subsidy import Month, Station
 
 MAX_BATCH = 10_000
+TZ = dt.timezone(dt.timedelta(hours=8))  # days are local days (Asia/Shanghai)
 WH = Decimal(1000)
 
 
@@ -37,6 +38,11 @@ class StationIn(BaseModel):
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     name: str = Field(min_length=1, max_length=200)
     park_id: str | None = Field(None, max_length=64, description="The park it stands in")
+    asset_id: str | None = Field(
+        None,
+        max_length=64,
+        description="Its battery asset in the park file (for the reconciliation with schedules)",
+    )
     rated_power_kw: Decimal = Field(gt=0, le=10_000_000, description="Rated power [kW]")
     energy_kwh: Decimal | None = Field(None, gt=0, description="Rated energy [kWh]")
     grid_connection_date: dt.date = Field(description="Local date of grid connection")
@@ -280,9 +286,16 @@ def _reading(row: MeterReadingRow) -> Reading:
 
 
 def month_intervals(session: Session, row: StationRow, month: Month) -> list[Interval]:
-    """The station's flagged intervals touching ``month``: its readings in the month and, per
-    meter, the last before and the first after it."""
-    m0, m1 = month.start.astimezone(dt.UTC), month.end.astimezone(dt.UTC)
+    """The station's flagged intervals touching ``month``."""
+    return range_intervals(session, row, month.start, month.end)
+
+
+def range_intervals(
+    session: Session, row: StationRow, start: dt.datetime, end: dt.datetime
+) -> list[Interval]:
+    """The station's flagged intervals touching [start, end]: its readings in the range and,
+    per meter, the last before and the first after it."""
+    m0, m1 = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
     meters = session.scalars(
         select(MeterReadingRow.meter_id).where(MeterReadingRow.station_id == row.id).distinct()
     ).all()
@@ -309,6 +322,104 @@ def month_intervals(session: Session, row: StationRow, month: Month) -> list[Int
         select(MeterReadingRow).where(MeterReadingRow.station_id == row.id, or_(*conds))
     ).all()
     return intervals([_reading(r) for r in rows], meter_config(row))
+
+
+def reconcile(session: Session, who: Principal, station_id: str, day: dt.date) -> dict[str, Any]:
+    """Metered discharge of a day against the optimizer's planned discharge, per 15-minute step.
+
+    The plan is the station's battery (``asset_id``) in the newest finished day-ahead schedule
+    of its park (``park_id``) for ``day``. Metered energy of an interval of one step is exact;
+    an interval over several steps (a gap) is spread evenly over them and those steps are
+    flagged ``estimated`` (for looking at, as everywhere, never for payment).
+
+    Raises
+    ------
+    ServiceError
+        404 for a station not visible; 422 when the station names no park or asset, or no
+        finished schedule of its park for the day exists (named).
+    """
+    row = get(session, who, station_id, Action.ledger_read)
+    park_id, asset_id = row.spec.get("park_id"), row.spec.get("asset_id")
+    if not park_id or not asset_id:
+        raise ServiceError(
+            422,
+            "Unprocessable Entity",
+            f"station {station_id!r} names no park_id and asset_id: register them to reconcile",
+            "park_id",
+        )
+    jobs = session.scalars(
+        select(Job)
+        .where(Job.organisation == row.organisation, Job.status == "done")
+        .order_by(Job.finished_at.desc())
+    ).all()
+    plan = None
+    for job in jobs:
+        result = job.result or {}
+        if result.get("date") == day.isoformat() and park_id in result.get("parks", {}):
+            plan = (job.id, result["parks"][park_id]["schedule"])
+            break
+    if plan is None:
+        raise ServiceError(
+            422,
+            "Unprocessable Entity",
+            f"no finished day-ahead schedule of park {park_id!r} for {day}: POST /schedules first",
+            "date",
+        )
+    job_id, schedule = plan
+    column = f"{asset_id}.discharge_kw"
+    if column not in schedule:
+        raise ServiceError(
+            422,
+            "Unprocessable Entity",
+            f"park {park_id!r} has no battery {asset_id!r} in its schedule",
+            "asset_id",
+        )
+    step = dt.timedelta(minutes=15)
+    t0 = dt.datetime.combine(day, dt.time(0), tzinfo=TZ)
+    n = len(schedule[column])
+    dt_h = Decimal(step.total_seconds()) / Decimal(3600)
+    planned = [Decimal(str(v)) * dt_h for v in schedule[column]]
+    metered = [Decimal(0)] * n
+    measured = [False] * n
+    estimated = [False] * n
+    for iv in range_intervals(session, row, t0, t0 + n * step):
+        if not iv.measured:
+            continue
+        first = int((iv.start - t0) / step)
+        last = int((iv.end - t0) / step)  # exclusive
+        if last - first < 1:
+            continue
+        share = iv.discharge_kwh / (last - first)
+        for k in range(max(first, 0), min(last, n)):
+            metered[k] += share
+            measured[k] = True
+            estimated[k] = estimated[k] or last - first > 1
+    steps = [
+        {
+            "start": (t0 + k * step).isoformat(),
+            "planned_discharge_kwh": str(planned[k].quantize(Decimal("0.001"))),
+            "metered_discharge_kwh": str(metered[k].quantize(Decimal("0.001")))
+            if measured[k]
+            else None,
+            "estimated": estimated[k],
+        }
+        for k in range(n)
+    ]
+    total_plan = sum(planned, Decimal(0))
+    total_meter = sum((m for m, ok in zip(metered, measured, strict=True) if ok), Decimal(0))
+    plan_on_metered = sum((p for p, ok in zip(planned, measured, strict=True) if ok), Decimal(0))
+    return {
+        "station_id": station_id,
+        "date": day.isoformat(),
+        "schedule_job_id": job_id,
+        "planned_discharge_kwh": str(total_plan.quantize(Decimal("0.001"))),
+        "metered_discharge_kwh": str(total_meter.quantize(Decimal("0.001"))),
+        "planned_on_metered_steps_kwh": str(plan_on_metered.quantize(Decimal("0.001"))),
+        "deviation_kwh": str((total_meter - plan_on_metered).quantize(Decimal("0.001"))),
+        "unmetered_steps": measured.count(False),
+        "estimated_steps": estimated.count(True),
+        "steps": steps,
+    }
 
 
 def reading_count(session: Session, station_id: str) -> int:

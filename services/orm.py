@@ -253,3 +253,33 @@ class LedgerEntry(Base):
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class GreenPurchaseRow(Base):
+    """A green power purchase of an enterprise (the organisation), append-only; ``ref`` is the
+    trade's reference, unique per enterprise (a repeat is a no-op)."""
+
+    __tablename__ = "green_purchases"
+    __table_args__ = (UniqueConstraint("organisation", "ref"),)
+    id: Mapped[int] = mapped_column(_BIGINT_ID, primary_key=True, autoincrement=True)
+    organisation: Mapped[str] = mapped_column(String(64), index=True)
+    ref: Mapped[str] = mapped_column(String(128))
+    delivered_date: Mapped[str] = mapped_column(String(10))
+    energy_wh: Mapped[int] = mapped_column(BigInteger)
+    green_value_fen: Mapped[int] = mapped_column(BigInteger)
+    client_id: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class GreenLedgerEntry(Base):
+    """A booked green-electricity reward (change, not a running total), append-only."""
+
+    __tablename__ = "green_ledger_entries"
+    id: Mapped[int] = mapped_column(_BIGINT_ID, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("ledger_runs.id"))
+    organisation: Mapped[str] = mapped_column(String(64), index=True)
+    month: Mapped[str] = mapped_column(String(7))
+    kind: Mapped[str] = mapped_column(String(16))  # initial, adjustment
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)

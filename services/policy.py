@@ -29,6 +29,7 @@ class Action(StrEnum):
     readings_write = "readings.write"
     ledger_read = "ledger.read"
     ledger_write = "ledger.write"
+    green_write = "green.write"
 
 
 _READERS = frozenset({Role.operator, Role.planner, Role.viewer, Role.grid})
@@ -50,6 +51,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.readings_write: frozenset({Role.station}),
     Action.ledger_read: frozenset({Role.operator, Role.planner, Role.viewer}),
     Action.ledger_write: frozenset({Role.operator}),
+    Action.green_write: frozenset({Role.operator}),
 }
 
 # Roles that read every organisation's objects.

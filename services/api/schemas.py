@@ -198,9 +198,45 @@ class LedgerEntryOut(BaseModel):
     detail: dict[str, Any]
 
 
+class GreenEntryOut(BaseModel):
+    id: int
+    month: str
+    kind: str = Field(description="initial or adjustment")
+    amount_yuan: str = Field(description="Change of the amount [yuan] (decimal string, fen)")
+    detail: dict[str, Any]
+
+
 class LedgerRunOut(BaseModel):
     id: str
     month: str
     organisation: str
     created_at: dt.datetime
-    entries: list[LedgerEntryOut] = Field(description="Entries booked by this run")
+    entries: list[LedgerEntryOut] = Field(description="Storage reward entries booked by this run")
+    green_entries: list[GreenEntryOut] = Field(
+        description="Green-electricity reward entries booked by this run"
+    )
+
+
+class GreenPurchaseOut(BaseModel):
+    ref: str
+    organisation: str
+    delivered_date: str
+    energy_kwh: str = Field(description="[kWh] (decimal string)")
+    green_value_yuan: str = Field(description="[yuan] (decimal string)")
+    new: bool = Field(description="False when this purchase was already stored (a no-op)")
+
+
+class GreenMonthOut(BaseModel):
+    month: str
+    energy_kwh: str = Field(description="Green power bought [kWh]")
+    green_value_yuan: str = Field(description="Its green-environment value [yuan]")
+    amount_yuan: str = Field(description="The reward, the yearly cap applied [yuan]")
+    capped: bool
+    booked_yuan: str = Field(description="What the ledger has booked for the month [yuan]")
+
+
+class GreenYearOut(BaseModel):
+    organisation: str
+    year: int
+    cap_yuan_per_year: str
+    months: list[GreenMonthOut]

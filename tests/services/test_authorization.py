@@ -212,12 +212,37 @@ MATRIX: tuple[Row, ...] = (
         other_org=404,
     ),
     Row(
+        "GET",
+        "/stations/{station_id}/reconciliation/{day}",
+        200,
+        LEDGER_READERS,
+        _get("/stations/bess-1/reconciliation/2026-07-15"),
+        other_org=404,
+    ),
+    Row(
         "POST",
         "/ledger/runs",
         201,
         OPERATOR,
         lambda w, h, _r: w.api.client.post("/ledger/runs", json={"month": "2026-07"}, headers=h),
     ),
+    Row(
+        "POST",
+        "/green-purchases",
+        201,
+        OPERATOR,
+        lambda w, h, r: w.api.client.post(
+            "/green-purchases",
+            json={
+                "ref": f"t-{r}",
+                "delivered_date": "2026-07-03",
+                "energy_kwh": 1000,
+                "green_value_yuan": 30,
+            },
+            headers=h,
+        ),
+    ),
+    Row("GET", "/green-rewards/{year}", 200, LEDGER_READERS, _get("/green-rewards/2026")),
     Row(
         "GET",
         "/stations/{station_id}/statements/{month}",
@@ -244,7 +269,8 @@ def _world(api: Api) -> World:
     )
     w.bid_id = bid.json()["id"]
     assert api.poll(f"/bids/{w.bid_id}", op, "computing")["status"] == "draft"
-    assert api.client.post("/stations", json=station("bess-1"), headers=op).status_code == 201
+    bess = {**station("bess-1"), "park_id": "pa", "asset_id": "bess"}  # the job's park
+    assert api.client.post("/stations", json=bess, headers=op).status_code == 201
     return w
 
 

@@ -21,7 +21,7 @@ def test_db_upgrade_and_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("VPP_DATABASE_URL", url)
     r = runner.invoke(app, ["db", "upgrade"])
     assert r.exit_code == 0, r.output
-    assert "empty → 0005" in r.output
+    assert "empty → 0006" in r.output
     r = runner.invoke(app, ["credentials", "create", "--role", "grid", "--organisation", "sgcc"])
     assert r.exit_code == 0, r.output
     cred = json.loads(r.output)
@@ -51,7 +51,7 @@ def test_migrations_from_empty_and_from_each_revision(database_url: str) -> None
             "VALUES ('c', 'k', 'POST /parks', 'd', '2026-01-01')"
         )
     upgrade(engine)  # head, from the previous revision
-    assert current_revision(engine) == "0005"
+    assert current_revision(engine) == "0006"
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT owner FROM idempotency").scalar() is None
     downgrade(engine, "0004")  # and back: the column and the metering tables go
@@ -59,6 +59,7 @@ def test_migrations_from_empty_and_from_each_revision(database_url: str) -> None
     upgrade(engine)
     names = set(inspect(engine).get_table_names())
     assert {"stations", "meter_readings", "ledger_runs", "ledger_entries"} <= names
+    assert {"green_purchases", "green_ledger_entries"} <= names
     assert {"clients", "tokens", "parks", "park_versions", "idempotency"} <= names
     assert {"vpps", "vpp_versions", "dr_events", "dr_event_versions", "jobs", "bids"} <= names
     with engine.connect() as conn:

@@ -138,3 +138,83 @@ def test_bad_readings_name_the_field(api: Api) -> None:
     assert r.status_code == 422 and r.json()["field"] == "readings.0.discharge_kwh"
     r = api.client.get("/stations/bess-1/intervals/2026-13", headers=op)
     assert r.status_code == 422
+
+
+def test_reconciliation_of_metered_against_planned_discharge(api: Api) -> None:
+    from tests.services.test_events_api import flexible_park
+
+    op = api.headers("operator", "org-a")
+    assert api.client.post("/parks", json=flexible_park("pa"), headers=op).status_code == 201
+    st = {**station(), "park_id": "pa", "asset_id": "bess"}
+    assert api.client.post("/stations", json=st, headers=op).status_code == 201
+    r = api.client.get("/stations/bess-1/reconciliation/2026-07-01", headers=op)
+    assert r.status_code == 422 and "POST /schedules first" in r.json()["detail"]
+    job = api.client.post("/schedules", json={"park_id": "pa", "date": "2026-07-01"}, headers=op)
+    done = api.poll(f"/schedules/{job.json()['id']}", op, "running")
+    assert done["status"] == "done", done["error"]
+    plan_kw = done["result"]["parks"]["pa"]["schedule"]["bess.discharge_kw"]
+
+    meter = api.headers("station", "bess-1")
+    rd = readings(0, 5) + readings(8, 1)  # steps 0–3 exact, then a gap over steps 4–7
+    api.client.post("/stations/bess-1/readings", json={"readings": rd}, headers=meter)
+    rec = api.client.get("/stations/bess-1/reconciliation/2026-07-01", headers=op).json()
+    assert rec["schedule_job_id"] == done["id"] and len(rec["steps"]) == 96
+    assert Decimal(rec["planned_discharge_kwh"]) == Decimal(str(sum(plan_kw) * 0.25)).quantize(
+        Decimal("0.001")
+    )
+    got = [s["metered_discharge_kwh"] for s in rec["steps"][:9]]
+    assert got[:4] == ["100.125"] * 4 and got[4:8] == ["100.125"] * 4 and got[8] is None
+    assert [s["estimated"] for s in rec["steps"][:8]] == [False] * 4 + [True] * 4
+    assert Decimal(rec["metered_discharge_kwh"]) == Decimal("801.000")
+    assert rec["unmetered_steps"] == 88 and rec["estimated_steps"] == 4
+    planned8 = sum(Decimal(s["planned_discharge_kwh"]) for s in rec["steps"][:8])
+    assert Decimal(rec["deviation_kwh"]) == Decimal("801.000") - planned8
+
+
+def test_green_purchases_and_their_reward(api: Api) -> None:
+    op = api.headers("operator", "acme")
+    buy = {
+        "ref": "GT-1",
+        "delivered_date": "2026-07-03",
+        "energy_kwh": 1_000_000,
+        "green_value_yuan": 150000,
+    }
+    r = api.client.post("/green-purchases", json=buy, headers=op)
+    assert r.status_code == 201 and r.json()["new"]
+    again = api.client.post("/green-purchases", json=buy, headers=op)
+    assert again.status_code == 200 and not again.json()["new"]
+    clash = api.client.post("/green-purchases", json={**buy, "green_value_yuan": 1}, headers=op)
+    assert clash.status_code == 409 and clash.json()["field"] == "ref"
+    run = api.client.post("/ledger/runs", json={"month": "2026-07"}, headers=op).json()
+    (g,) = run["green_entries"]
+    assert g["kind"] == "initial" and g["amount_yuan"] == "75000.00"
+    # a late purchase in July reaches the 100,000 yuan cap of the year
+    late = {
+        "ref": "GT-2",
+        "delivered_date": "2026-07-20",
+        "energy_kwh": 500_000,
+        "green_value_yuan": 80000,
+    }
+    api.client.post("/green-purchases", json=late, headers=op)
+    run = api.client.post("/ledger/runs", json={"month": "2026-07"}, headers=op).json()
+    (g,) = run["green_entries"]
+    assert g["kind"] == "adjustment" and g["amount_yuan"] == "25000.00" and g["detail"]["capped"]
+    assert (
+        api.client.post("/ledger/runs", json={"month": "2026-07"}, headers=op).json()[
+            "green_entries"
+        ]
+        == []
+    )
+    year = api.client.get("/green-rewards/2026", headers=op).json()
+    assert year["months"] == [
+        {
+            "month": "2026-07",
+            "energy_kwh": "1500000.000",
+            "green_value_yuan": "230000.00",
+            "amount_yuan": "100000.00",
+            "capped": True,
+            "booked_yuan": "100000.00",
+        }
+    ]
+    other = api.headers("viewer", "other-co")
+    assert api.client.get("/green-rewards/2026", headers=other).json()["months"] == []

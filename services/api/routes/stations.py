@@ -6,15 +6,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from services import ledger, metering
+from services import green, ledger, metering
 from services.api.deps import PrincipalDep, SessionDep
 from services.api.problems import documented
 from services.api.schemas import (
     BatchOut,
+    GreenEntryOut,
+    GreenMonthOut,
+    GreenPurchaseOut,
+    GreenYearOut,
     IntervalOut,
     IntervalsOut,
     LedgerEntryOut,
@@ -142,6 +146,18 @@ def read_intervals(
     )
 
 
+@router.get(
+    "/stations/{station_id}/reconciliation/{day}",
+    responses=documented(401, 403, 404),
+)
+def read_reconciliation(
+    station_id: str, day: dt.date, session: SessionDep, who: PrincipalDep
+) -> dict[str, Any]:
+    """Metered discharge of a day against the planned discharge of the station's battery in the
+    newest finished day-ahead schedule of its park, per 15-minute step [kWh]."""
+    return metering.reconcile(session, who, station_id, day)
+
+
 @router.post(
     "/ledger/runs", status_code=201, response_model=LedgerRunOut, responses=documented(401, 403)
 )
@@ -155,6 +171,58 @@ def run_ledger(body: LedgerRunIn, session: SessionDep, who: PrincipalDep) -> Led
         organisation=res.run.organisation,
         created_at=res.run.created_at,
         entries=[_entry(e) for e in res.entries],
+        green_entries=[
+            GreenEntryOut(
+                id=g.id,
+                month=g.month,
+                kind=g.kind,
+                amount_yuan=str(ledger.yuan(g.amount_fen)),
+                detail=g.detail,
+            )
+            for g in res.green
+        ],
+    )
+
+
+@router.post(
+    "/green-purchases",
+    status_code=201,
+    response_model=GreenPurchaseOut,
+    responses={
+        200: {"model": GreenPurchaseOut, "description": "Already stored"},
+        **documented(401, 403, 409),
+    },
+)
+def post_green_purchase(
+    body: green.GreenPurchaseIn, session: SessionDep, who: PrincipalDep, response: Response
+) -> GreenPurchaseOut:
+    """Record a green power purchase of the caller's enterprise (role: operator). The same
+    ``ref`` again with the same values is a no-op (200); with other values, 409."""
+    row, new = green.record(session, who, body)
+    if not new:
+        response.status_code = 200
+    return GreenPurchaseOut(
+        ref=row.ref,
+        organisation=row.organisation,
+        delivered_date=row.delivered_date,
+        energy_kwh=str(ledger.kwh(row.energy_wh)),
+        green_value_yuan=str(ledger.yuan(row.green_value_fen)),
+        new=new,
+    )
+
+
+@router.get("/green-rewards/{year}", response_model=GreenYearOut, responses=documented(401, 403))
+def read_green_rewards(
+    year: Annotated[int, Path(ge=2000, le=2100)], session: SessionDep, who: PrincipalDep
+) -> GreenYearOut:
+    """The caller's enterprise's green-electricity reward by month of ``year``: computed from
+    its purchases (half the green-environment value, capped per year) and as booked."""
+    rows = ledger.green_year(session, who, year)
+    return GreenYearOut(
+        organisation=who.organisation,
+        year=year,
+        cap_yuan_per_year=str(ledger.GREEN_RULE.cap_yuan_per_year),
+        months=[GreenMonthOut(**r) for r in rows],
     )
 
 
