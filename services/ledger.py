@@ -81,6 +81,17 @@ def _detail(md: MonthDischarge) -> dict[str, Any]:
     }
 
 
+def _rule(rule: DischargeRule, st: StationRow) -> dict[str, Any]:
+    """The rule an entry was booked under (rules are settings and may change)."""
+    first, last = rule.window(station_spec(st).grid_connection)
+    return {
+        "rate_yuan_per_kwh": str(rule.rate_yuan_per_kwh),
+        "min_power_kw": str(rule.min_power_kw),
+        "paid_months": f"{first} to {last}",
+        "cap_yuan": None if rule.cap_yuan is None else str(rule.cap_yuan),
+    }
+
+
 @dataclass
 class RunResult:
     run: LedgerRun
@@ -89,7 +100,11 @@ class RunResult:
 
 
 def run_month(
-    session: Session, who: Principal, month: Month, rule: DischargeRule | None = None
+    session: Session,
+    who: Principal,
+    month: Month,
+    rule: DischargeRule | None = None,
+    green_rule: GreenRule | None = None,
 ) -> RunResult:
     """Book ``month`` for every station of the caller's organisation (role: operator).
 
@@ -128,24 +143,24 @@ def run_month(
             kind="adjustment" if booked_before else "initial",
             eligible_wh=d_wh,
             amount_fen=d_fen,
-            detail=_detail(md),
+            detail={**_detail(md), "rule": _rule(rule, st)},
             created_at=utcnow(),
         )
         session.add(entry)
         session.flush()
         entries.append(entry)
-    green = _book_green(session, who.organisation, month, run.id)
+    green = _book_green(session, who.organisation, month, run.id, green_rule or GREEN_RULE)
     session.commit()
     return RunResult(run, entries, green)
 
 
 def _book_green(
-    session: Session, organisation: str, month: Month, run_id: str
+    session: Session, organisation: str, month: Month, run_id: str, rule: GreenRule
 ) -> list[GreenLedgerEntry]:
     """The green-electricity reward of ``month`` for the organisation: booked like the storage
     reward (a change only, as an adjustment after the first run)."""
     computed = next(
-        (g for g in green_months_of(session, organisation, GREEN_RULE) if g.month == month), None
+        (g for g in green_months_of(session, organisation, rule) if g.month == month), None
     )
     fen_now = int(computed.amount_yuan * FEN) if computed else 0
     booked = session.execute(
@@ -169,6 +184,10 @@ def _book_green(
             "green_value_yuan": str(computed.green_value_yuan) if computed else "0",
             "amount_yuan": str(computed.amount_yuan) if computed else "0",
             "capped": bool(computed and computed.capped),
+            "rule": {
+                "share_frac": str(rule.share_frac),
+                "cap_yuan_per_year": str(rule.cap_yuan_per_year),
+            },
         },
         created_at=utcnow(),
     )
@@ -315,7 +334,9 @@ implausible intervals are not paid; nothing estimated is paid.</p>
 """
 
 
-def green_year(session: Session, who: Principal, year: int) -> list[dict[str, Any]]:
+def green_year(
+    session: Session, who: Principal, year: int, rule: GreenRule | None = None
+) -> list[dict[str, Any]]:
     """The caller's enterprise's green reward by month of ``year``, computed and booked."""
     require(who, Action.ledger_read)
     booked: dict[str, int] = {}
@@ -332,6 +353,6 @@ def green_year(session: Session, who: Principal, year: int) -> list[dict[str, An
             "capped": g.capped,
             "booked_yuan": str(yuan(booked.get(str(g.month), 0))),
         }
-        for g in green_months_of(session, who.organisation, GREEN_RULE)
+        for g in green_months_of(session, who.organisation, rule or GREEN_RULE)
         if g.month.year == year
     ]

@@ -6,8 +6,12 @@ Zero configuration runs on an embedded SQLite file under ``./data/``; ``VPP_DATA
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from vpp.subsidy import DischargeRule, GreenRule
 
 
 class Settings(BaseSettings):
@@ -41,6 +45,12 @@ class Settings(BaseSettings):
     idempotency_lease_s : float
         After this long an in-progress key is abandoned whatever process holds it [s] (longer
         than any POST: long work runs as background jobs).
+    discharge_rate_yuan_per_kwh, discharge_min_power_kw, discharge_start_offset_months,
+    discharge_months, discharge_cap_yuan : rule of the storage discharge reward
+        Changzhou action plan §三(二) (policy-targets.md T11): 0.3 yuan/kWh, ≥ 500 kW, from the
+        month after grid connection, 24 months, no cap named (comparable cities cap at 3 M yuan).
+    green_share_frac, green_cap_yuan_per_year : rule of the green-electricity reward
+        Changzhou §三(二) (T12): 50 % of the green-environment value, ≤ 100,000 yuan a year.
     """
 
     model_config = SettingsConfigDict(env_prefix="VPP_", extra="ignore")
@@ -52,6 +62,25 @@ class Settings(BaseSettings):
     files_dir: str = "."
     allocation_workers: int = Field(2, ge=1, le=64)
     allocation_scheduler: str = "serial"
+    discharge_rate_yuan_per_kwh: Decimal = Field(Decimal("0.3"), ge=0)
+    discharge_min_power_kw: Decimal = Field(Decimal("500"), ge=0)
+    discharge_start_offset_months: int = Field(1, ge=0, le=24)
+    discharge_months: int = Field(24, ge=1, le=240)
+    discharge_cap_yuan: Decimal | None = Field(None, ge=0)
+    green_share_frac: Decimal = Field(Decimal("0.5"), ge=0, le=1)
+    green_cap_yuan_per_year: Decimal = Field(Decimal("100000"), ge=0)
     single_instance: bool = True
     idempotency_lease_s: float = Field(60.0, ge=1.0, le=3600.0)
     bid_deadline_local: str = Field("10:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+    def discharge_rule(self) -> DischargeRule:
+        return DischargeRule(
+            self.discharge_rate_yuan_per_kwh,
+            self.discharge_min_power_kw,
+            self.discharge_start_offset_months,
+            self.discharge_months,
+            self.discharge_cap_yuan,
+        )
+
+    def green_rule(self) -> GreenRule:
+        return GreenRule(self.green_share_frac, self.green_cap_yuan_per_year)

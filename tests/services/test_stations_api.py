@@ -218,3 +218,33 @@ def test_green_purchases_and_their_reward(api: Api) -> None:
     ]
     other = api.headers("viewer", "other-co")
     assert api.client.get("/green-rewards/2026", headers=other).json()["months"] == []
+
+
+def test_reward_rules_are_settings_and_entries_record_them(tmp_path: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from services.api.app import create_app
+    from services.settings import Settings
+
+    liyang = Settings(
+        database_url=f"sqlite:///{tmp_path / 'v.db'}",
+        discharge_rate_yuan_per_kwh=Decimal("0.8"),  # the Liyang draft (jiangsu-facts.md)
+        discharge_cap_yuan=Decimal("1000"),
+    )
+    app = create_app(liyang)
+    with TestClient(app) as client:
+        api = Api(client)
+        op = api.headers("operator", "org-a")
+        assert client.post("/stations", json=station(), headers=op).status_code == 201
+        meter = api.headers("station", "bess-1")
+        client.post("/stations/bess-1/readings", json={"readings": readings(0, 20)}, headers=meter)
+        (e,) = client.post("/ledger/runs", json={"month": "2026-07"}, headers=op).json()["entries"]
+        # 1,902.375 kWh × 0.8 = 1,521.90 yuan, capped at 1,000
+        assert e["amount_yuan"] == "1000.00" and e["detail"]["capped"]
+        assert e["detail"]["rule"] == {
+            "rate_yuan_per_kwh": "0.8",
+            "min_power_kw": "500",
+            "paid_months": "2026-07 to 2028-06",
+            "cap_yuan": "1000",
+        }
+    app.state.engine.dispose()

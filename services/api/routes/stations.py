@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Response
 
 from services import green, ledger, metering
-from services.api.deps import PrincipalDep, SessionDep
+from services.api.deps import PrincipalDep, SessionDep, SettingsDep
 from services.api.problems import documented
 from services.api.schemas import (
     BatchOut,
@@ -161,10 +161,14 @@ def read_reconciliation(
 @router.post(
     "/ledger/runs", status_code=201, response_model=LedgerRunOut, responses=documented(401, 403)
 )
-def run_ledger(body: LedgerRunIn, session: SessionDep, who: PrincipalDep) -> LedgerRunOut:
+def run_ledger(
+    body: LedgerRunIn, session: SessionDep, who: PrincipalDep, settings: SettingsDep
+) -> LedgerRunOut:
     """Book a month for every station of the caller's organisation (role: operator). The first
     run books each station's amount; later runs book only changes (late data) as adjustments."""
-    res = ledger.run_month(session, who, _month(body.month, "month"))
+    res = ledger.run_month(
+        session, who, _month(body.month, "month"), settings.discharge_rule(), settings.green_rule()
+    )
     return LedgerRunOut(
         id=res.run.id,
         month=res.run.month,
@@ -213,15 +217,19 @@ def post_green_purchase(
 
 @router.get("/green-rewards/{year}", response_model=GreenYearOut, responses=documented(401, 403))
 def read_green_rewards(
-    year: Annotated[int, Path(ge=2000, le=2100)], session: SessionDep, who: PrincipalDep
+    year: Annotated[int, Path(ge=2000, le=2100)],
+    session: SessionDep,
+    who: PrincipalDep,
+    settings: SettingsDep,
 ) -> GreenYearOut:
     """The caller's enterprise's green-electricity reward by month of ``year``: computed from
     its purchases (half the green-environment value, capped per year) and as booked."""
-    rows = ledger.green_year(session, who, year)
+    rule = settings.green_rule()
+    rows = ledger.green_year(session, who, year, rule)
     return GreenYearOut(
         organisation=who.organisation,
         year=year,
-        cap_yuan_per_year=str(ledger.GREEN_RULE.cap_yuan_per_year),
+        cap_yuan_per_year=str(rule.cap_yuan_per_year),
         months=[GreenMonthOut(**r) for r in rows],
     )
 
@@ -241,13 +249,16 @@ def read_statement(
     month: MonthPath,
     session: SessionDep,
     who: PrincipalDep,
+    settings: SettingsDep,
     format: Annotated[
         Literal["json", "csv", "html"], Query(description="json, csv or html")
     ] = "json",
 ) -> Response:
     """A station-month of the discharge reward: booked entries and totals, and what the next
     run would add (roles: operator, planner, viewer of the owner)."""
-    st = ledger.statement(session, who, station_id, _month(month, "month"))
+    st = ledger.statement(
+        session, who, station_id, _month(month, "month"), settings.discharge_rule()
+    )
     if format == "csv":
         return Response(ledger.statement_csv(st), media_type="text/csv")
     if format == "html":
