@@ -35,7 +35,7 @@ def test_schemathesis_over_the_whole_api(tmp_path: Path) -> None:
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("VPP_")}
     vpp = str(bindir / "vpp")
-    creds = [  # between the two roles, every route is reachable
+    creds = [  # between these roles every route is reachable; the station's only as 403/404
         json.loads(
             subprocess.run(
                 [vpp, "credentials", "create", "--role", role, "--organisation", "o"],
@@ -46,7 +46,7 @@ def test_schemathesis_over_the_whole_api(tmp_path: Path) -> None:
                 text=True,
             ).stdout
         )
-        for role in ("operator", "grid")
+        for role in ("operator", "grid", "station")
     ]
     server = subprocess.Popen(
         [str(bindir / "vpp"), "serve", "--port", str(port)],
