@@ -18,6 +18,7 @@ from forecasts.history import HistoryError, read_history
 from forecasts.load import ForecastError, forecast_load
 from forecasts.pv_forecast import forecast_pv
 from models.errors import InputProblem, ParkInputError
+from models.series import SeriesError, data_path
 from models.spec import ForecastSpec, ParkSpec
 from models.timegrid import TimeGrid
 
@@ -54,8 +55,8 @@ def apply_forecasts(spec: ParkSpec, base_dir: Path, grid: TimeGrid, source: str)
         history_path = spec.load.partition("#")[0]
     problems: list[InputProblem] = []
     try:
-        hist = read_history(base_dir / history_path)
-    except HistoryError as exc:
+        hist = read_history(data_path(history_path, base_dir))
+    except (HistoryError, SeriesError) as exc:
         raise ParkInputError([InputProblem("forecast.history", str(exc))], source) from exc
     temp = None
     if "temperature_c" in hist.frame.columns and hist.is_complete(day, "temperature_c"):
@@ -76,10 +77,10 @@ def apply_forecasts(spec: ParkSpec, base_dir: Path, grid: TimeGrid, source: str)
             assets.append({**a.model_dump(), "forecast_kw": [round(float(x), 3) for x in series]})
         elif a.type == "ev_charging" and a.id in fs.ev_session_history:
             try:
-                sess = read_sessions(base_dir / fs.ev_session_history[a.id])
+                sess = read_sessions(data_path(fs.ev_session_history[a.id], base_dir))
                 evf = forecast_sessions(sess, day, default_power_kw=a.charger_power_kw)
                 assets.append({**a.model_dump(), "sessions": evf.sessions})
-            except ForecastError as exc:
+            except (ForecastError, SeriesError) as exc:
                 problems.append(InputProblem("forecast.ev_session_history", str(exc), a.id))
                 assets.append(a.model_dump())
         else:

@@ -17,6 +17,20 @@ import pandas as pd
 
 from models.timegrid import TimeGrid
 
+_PVLIB: Any = None
+
+
+def _pvlib() -> Any:
+    """pvlib, imported on first use: with scipy it costs ~1.5 s at every `vpp serve` start,
+    which parses park files but computes no PV."""
+    global _PVLIB
+    if _PVLIB is None:
+        import pvlib
+
+        _PVLIB = pvlib
+    return _PVLIB
+
+
 _SUBSTEP_MIN = 5
 
 
@@ -108,8 +122,7 @@ def _substeps(
         periods=grid.steps * n_sub,
         freq=pd.Timedelta(minutes=_SUBSTEP_MIN),
     )
-    import pvlib  # here, not at the top: pvlib and scipy cost ~1.5 s at every `vpp serve` start
-
+    pvlib = _pvlib()
     location = pvlib.location.Location(latitude_deg, longitude_deg, tz=str(grid.tz))
     return times, location, location.get_solarposition(times)
 
@@ -128,8 +141,7 @@ def _ac_kw(
     p: PvSystemParams,
 ) -> np.ndarray:
     """AC power at each sub-step [kW] from irradiance [W/m²] and weather."""
-    import pvlib
-
+    pvlib = _pvlib()
     dni_extra = pvlib.irradiance.get_extra_radiation(times)
     poa = pvlib.irradiance.get_total_irradiance(
         surface_tilt=tilt_deg,
@@ -223,9 +235,7 @@ def weather_pv_kw(
         dni = _spread(np.asarray(weather.dni_w_per_m2, float), clear["dni"].to_numpy(), n_sub)
         dhi = _spread(np.asarray(weather.dhi_w_per_m2, float), clear["dhi"].to_numpy(), n_sub)
     else:
-        import pvlib
-
-        split = pvlib.irradiance.erbs(ghi, solpos["zenith"], times)
+        split = _pvlib().irradiance.erbs(ghi, solpos["zenith"], times)
         dni, dhi = split["dni"].to_numpy(), split["dhi"].to_numpy()
     air = (
         np.repeat(np.asarray(weather.temp_air_c, float), n_sub)

@@ -7,6 +7,9 @@ finer data averaged, coarser data held step-constant) or are positional (one row
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import numpy as np
@@ -22,14 +25,47 @@ class SeriesError(ValueError):
     """A series cannot be mapped onto the grid; carries the reason only."""
 
 
+_CONFINED_ROOT: ContextVar[Path | None] = ContextVar("confined_data_root", default=None)
+
+
+@contextmanager
+def confined_data_paths(root: Path) -> Iterator[None]:
+    """Within this block (this thread or task), file paths in park specs must be relative and
+    stay inside ``root``. The service resolves its clients' park files in such a block: a
+    client must not make the server read, or describe in an error, any other file."""
+    token = _CONFINED_ROOT.set(root.resolve())
+    try:
+        yield
+    finally:
+        _CONFINED_ROOT.reset(token)
+
+
+def data_path(text: str, base_dir: Path) -> Path:
+    """The file a park spec names: relative paths start at ``base_dir``.
+
+    Raises
+    ------
+    SeriesError
+        Inside :func:`confined_data_paths`, an absolute path or one that leaves the data folder.
+    """
+    path = Path(text)
+    root = _CONFINED_ROOT.get()
+    if root is None:
+        return path if path.is_absolute() else base_dir / path
+    if path.is_absolute():
+        raise SeriesError(f"{text!r}: must be a path relative to the data folder")
+    full = (base_dir / path).resolve()
+    if not full.is_relative_to(root):
+        raise SeriesError(f"{text!r}: leaves the data folder")
+    return full
+
+
 def read_csv_series(path_spec: str, base_dir: Path, grid: TimeGrid) -> np.ndarray:
     """Read ``path[#column]`` and return one value per grid step."""
     path_text, _, column = path_spec.partition("#")
-    path = Path(path_text)
-    if not path.is_absolute():
-        path = base_dir / path
-    if not path.exists():
-        raise SeriesError(f"CSV file {path} does not exist")
+    path = data_path(path_text, base_dir)
+    if not path.is_file():
+        raise SeriesError(f"CSV file {path_text} does not exist (or is not a file)")
     frame = pd.read_csv(path)
     if column:
         if column not in frame.columns:

@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.series import confined_data_paths
 from models.spec import resolve_park, validate_park
 from services import documents
 from services.auth import Principal
@@ -161,10 +162,13 @@ def run(sessions: sessionmaker[Session], bid_id: str, files_dir: Path) -> None:
         vpp_id = bid.vpp_id
 
     def compute() -> dict[str, Any]:
-        parks = [
-            resolve_park(validate_park(r, source=str(r.get("id"))), base_dir=files_dir, date=day)
-            for r in raws
-        ]
+        with confined_data_paths(files_dir):  # a client's park names files: only the data folder's
+            parks = [
+                resolve_park(
+                    validate_park(r, source=str(r.get("id"))), base_dir=files_dir, date=day
+                )
+                for r in raws
+            ]
         if not parks:
             raise ValueError("the VPP has no parks")
         bids = build_bids(parks, programme.bid_prices_yuan_per_kwh, scheduler="serial")

@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.series import confined_data_paths
 from models.solve import SolverOptions
 from models.spec import ParkSpec, validate_park
 from services.auth import Principal
@@ -222,7 +223,8 @@ def allocate(
     if vpp is None:
         raise ServiceError(422, "Unprocessable Entity", f"VPP {row.vpp_id!r} is gone", "vpp_id")
     event = DrEvent.model_validate(row.spec)
-    resolved = resolve_parks(_park_specs(session, vpp, files_dir), event.start.date())
+    with confined_data_paths(files_dir):  # a client's park names files: only the data folder's
+        resolved = resolve_parks(_park_specs(session, vpp, files_dir), event.start.date())
     options = SolverOptions(time_limit_s=300.0)
     if len(resolved) <= MONOLITHIC_MAX_PARKS:
         alloc = allocate_monolithic(resolved, event, options)

@@ -18,6 +18,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.results import schedule_park
+from models.series import confined_data_paths
 from models.spec import resolve_park, validate_park
 from services import documents
 from services.auth import Principal
@@ -119,7 +120,9 @@ def run(sessions: sessionmaker[Session], job_id: str, files_dir: Path) -> None:
         results: dict[str, Any] = {}
         for i, raw in enumerate(specs):
             spec = validate_park(raw, source=str(raw.get("id")))
-            sched = schedule_park(resolve_park(spec, base_dir=files_dir, source=spec.id, date=day))
+            with confined_data_paths(files_dir):
+                resolved = resolve_park(spec, base_dir=files_dir, source=spec.id, date=day)
+            sched = schedule_park(resolved)
             results[spec.id] = _result(sched)
             with sessions() as s:
                 s.execute(

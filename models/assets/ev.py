@@ -35,6 +35,7 @@ from models.assets.base import (
     values,
 )
 from models.errors import InputProblem
+from models.series import SeriesError, data_path
 from models.timegrid import TimeGrid, TimeGridError
 
 
@@ -114,10 +115,15 @@ def _load_sessions(
 ) -> list[EvSession]:
     if not isinstance(spec.sessions, str):
         return list(spec.sessions)
-    path = Path(spec.sessions)
-    path = path if path.is_absolute() else base_dir / path
-    if not path.exists():
-        problems.append(InputProblem("sessions", f"CSV file {path} does not exist", spec.id))
+    try:
+        path = data_path(spec.sessions, base_dir)
+    except SeriesError as exc:
+        problems.append(InputProblem("sessions", str(exc), spec.id))
+        return []
+    if not path.is_file():
+        problems.append(
+            InputProblem("sessions", f"CSV file {spec.sessions} does not exist", spec.id)
+        )
         return []
     frame = pd.read_csv(path, dtype={"arrival": str, "departure": str})
     missing = {"arrival", "departure", "energy_kwh"} - set(frame.columns)

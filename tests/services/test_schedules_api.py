@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.services.conftest import Api
 from tests.services.test_events_api import flexible_park
 
@@ -71,3 +73,34 @@ def test_a_failing_schedule_is_stored_as_failed(api: Api) -> None:
     doc = wait_job(api, op, r.json()["id"])
     assert doc["status"] == "failed" and "missing.csv" in doc["error"]
     assert doc["result"] is None
+
+
+def test_park_files_cannot_name_files_outside_the_data_folder(api: Api) -> None:
+    op = api.headers("operator", "org-a")
+    for pid, path in (("abs", "/etc/passwd#root"), ("up", "../../../../etc/passwd"), ("dir", ".")):
+        park = {**flexible_park(pid), "load": path}
+        assert api.client.post("/parks", json=park, headers=op).status_code == 201
+        r = api.client.post("/schedules", json={"park_id": pid, "date": "2026-07-15"}, headers=op)
+        doc = wait_job(api, op, r.json()["id"])
+        assert doc["status"] == "failed"
+        assert "root:" not in doc["error"]  # nothing of the file is told
+        reason = {
+            "abs": "must be a path relative to the data folder",
+            "up": "leaves the data folder",
+            "dir": "does not exist (or is not a file)",
+        }[pid]
+        assert reason in doc["error"], doc["error"]
+
+
+def test_data_path_outside_the_service_is_not_confined(tmp_path: Any) -> None:
+    from pathlib import Path
+
+    from models.series import SeriesError, confined_data_paths, data_path
+
+    assert data_path("/etc/passwd", tmp_path) == Path("/etc/passwd")
+    assert data_path("../x.csv", tmp_path) == tmp_path / "../x.csv"
+    with confined_data_paths(tmp_path):
+        assert data_path("data/x.csv", tmp_path) == (tmp_path / "data/x.csv").resolve()
+        with pytest.raises(SeriesError, match="leaves the data folder"):
+            data_path("../x.csv", tmp_path)
+    assert data_path("../x.csv", tmp_path) == tmp_path / "../x.csv"  # the block ended
