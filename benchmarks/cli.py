@@ -246,7 +246,7 @@ def count_cmd(
     """
     from benchmarks import counts as cg
 
-    chosen = _cases(cases, fast)
+    chosen = [c for c in _cases(cases, fast) if c.counted or cases]
     results: list[cg.Count] = []
     for i, case in enumerate(chosen, 1):
         console.print(f"[dim]\\[{i}/{len(chosen)}][/dim] {case.name} …", highlight=False)

@@ -111,6 +111,9 @@ class Case:
         Runs per measurement (the report gives medians).
     fast : bool
         In the CI subset of the gate.
+    counted : bool
+        In the instruction-count gate (``benchmarks/counts.py``) when also fast: false for a
+        case whose count is not repeatable across checkouts (named in its registration).
     accepted_statuses : tuple of str
         Statuses the gate accepts (default only ``ok``). A case whose work stops at a time
         limit by design (bid answers) accepts ``warning``; the report still shows it.
@@ -122,6 +125,9 @@ class Case:
         Numbers the plots use (``steps``, ``parks``).
     lp_of : str, optional
         The MILP case this case is the LP relaxation of.
+    counted : bool
+        In the instruction-count gate (``benchmarks/counts.py``) when also fast; false for a
+        case whose count does not repeat across checkouts (the reason is at its registration).
     """
 
     name: str
@@ -135,6 +141,7 @@ class Case:
     params: Mapping[str, float] = field(default_factory=dict)
     lp_of: str | None = None
     accepted_statuses: tuple[str, ...] = ("ok",)
+    counted: bool = True
 
 
 REGISTRY: dict[str, Case] = {}
