@@ -39,6 +39,7 @@ from models.solve import (
     SolverOptions,
     Status,
     TerminationCondition,
+    column_groups,
     compile_model,
     solve_compiled,
 )
@@ -90,6 +91,8 @@ class ResponseProblem:
     level_col: int
     under_cols: np.ndarray
     window_rows: np.ndarray
+    # per column, the asset block owning it (−1: park level); the restricted sub-MIP uses it
+    groups: np.ndarray | None
     baseline_net_kw: np.ndarray | None = None
     baseline_cost_yuan: float | None = None
     baseline_x: np.ndarray | None = field(default=None, repr=False)
@@ -188,6 +191,7 @@ def _build(
         level_col=col[id(m.response_level_kw)],
         under_cols=np.array([col[id(m.response_under_kw[t])] for t in window]),
         window_rows=window_rows,
+        groups=column_groups(compiled),
     )
     if not np.all(prob.row_lower[window_rows] == -_INF):
         raise AssertionError("R1 rows must compile as ≤ rows")  # pragma: no cover
@@ -265,7 +269,15 @@ def _ask(
     lp.a_matrix_.start_ = prob.a_start
     lp.a_matrix_.index_ = prob.a_index
     lp.a_matrix_.value_ = prob.a_value
-    compiled = CompiledModel(lp=lp, columns=[], rows=[], integer=prob.integer, size=prob.size)
+    compiled = CompiledModel(
+        lp=lp,
+        columns=[],
+        rows=[],
+        integer=prob.integer,
+        size=prob.size,
+        groups=prob.groups,
+        csc=(prob.a_start, prob.a_index, prob.a_value),
+    )
     handoff_s = time.perf_counter() - t0
     t1 = time.perf_counter()
     out = solve_compiled(compiled, options, candidates=prob.pool)

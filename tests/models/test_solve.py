@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 import pytest
@@ -56,9 +57,9 @@ def test_lp_bound_proof_agrees_with_branch_and_bound() -> None:
     assert fast.solve.objective <= exact.solve.objective * (1 + 1e-3) + 1e-6
 
 
-def test_time_limit_with_a_feasible_solution_is_flagged() -> None:
-    # A subsidised battery with no cycle limit: the relaxation charges and discharges at once in
-    # every step, so proving 0.01 % takes far longer than one second.
+def _subsidised_battery_park(extra: list[dict[str, Any]], **grid: Any) -> dict[str, Any]:
+    """A subsidised battery with no cycle limit under the Jiangsu TOU tariff: the relaxation
+    charges and discharges at once in every step, so proving a tight gap takes long."""
     b = battery(
         power_kw=500.0,
         energy_kwh=1000.0,
@@ -69,17 +70,18 @@ def test_time_limit_with_a_feasible_solution_is_flagged() -> None:
         degradation_cost_yuan_per_kwh=0.05,
         grid_connected_on="2026-03-10",
     )
-    job = {"id": "oven", "type": "shiftable_load", "power_kw": [300.0] * 4}
-    d = park_dict(
-        steps=96,
-        resolution_min=15,
-        load=1200.0,
-        assets=[b, job],
-        demand_charge_yuan_per_kw_month=40.0,
-        month_peak_so_far_kw=1500.0,
-    )
+    d = park_dict(steps=96, resolution_min=15, load=1200.0, assets=[b, *extra], **grid)
     del d["grid"]["import_price_yuan_per_kwh"]
     d["grid"]["tariff"] = "jiangsu-2025-two-part-1-10kv"
+    return d
+
+
+def test_time_limit_with_a_feasible_solution_is_flagged() -> None:
+    # proving 0.01 % takes far longer than one second
+    job = {"id": "oven", "type": "shiftable_load", "power_kw": [300.0] * 4}
+    d = _subsidised_battery_park(
+        [job], demand_charge_yuan_per_kw_month=40.0, month_peak_so_far_kw=1500.0
+    )
     s = solve(d, SolverOptions(time_limit_s=1.0, mip_rel_gap=1e-4))
     assert s.solve.termination is TerminationCondition.time_limit
     assert s.solve.status is Status.warning
@@ -97,3 +99,66 @@ def test_verifier_catches_a_tampered_schedule() -> None:
     lying = dataclasses.replace(s.solve, objective=s.solve.objective + 1.0)  # type: ignore[operator]
     problems = verify_schedule(s.park, s.frame, s.assets, lying, s.costs)
     assert any("differs from the solver objective" in p for p in problems)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_restricted_submip_moves_only_the_assets_owning_fractional_binaries(seed: int) -> None:
+    from benchmarks.generate import MEDIUM, generated_park
+    from models.solve import (
+        _objective,
+        _relative_gap,
+        _restricted_submip,
+        _solve_lp,
+        column_groups,
+        compile_model,
+        feasible_point,
+    )
+
+    park = generated_park(MEDIUM, seed, 1)
+    compiled = compile_model(build_park_model(park).model)
+    lp = compiled.lp
+    x = _solve_lp(lp, np.asarray(lp.col_lower_).copy(), np.asarray(lp.col_upper_).copy(), False)
+    assert x is not None
+    value = np.round(x)
+    free = compiled.integer & (np.abs(x - value) > 1e-6)
+    assert free.any()  # the medium park's LP leaves battery modes fractional
+    groups = column_groups(compiled)
+    assert groups is not None and groups.shape == x.shape
+    owners = np.unique(groups[free])
+    point = _restricted_submip(compiled, x, value, free, mip_rel_gap=1e-6, time_limit_s=60.0)
+    assert point is not None
+    # feasible for the whole model, integral, and within the gap of the LP bound
+    assert feasible_point(compiled, point)
+    assert _relative_gap(_objective(compiled, point), _objective(compiled, x)) <= 1e-3
+    # assets owning no fractional binary keep their LP values exactly
+    held = (groups >= 0) & ~np.isin(groups, owners)
+    assert held.any()
+    np.testing.assert_array_equal(point[held], np.where(compiled.integer, value, x)[held])
+    # the binaries the LP left integral stay where they were
+    fixed = compiled.integer & ~free
+    np.testing.assert_array_equal(point[fixed], value[fixed])
+
+
+def test_restricted_start_agrees_with_branch_and_bound() -> None:
+    from benchmarks.generate import MEDIUM, generated_park
+    from models.results import schedule_park
+
+    park = generated_park(MEDIUM, 1, 1)
+    fast = schedule_park(park, SolverOptions(mip_rel_gap=1e-3))
+    exact = schedule_park(park, SolverOptions(mip_rel_gap=1e-5, warm_start=False))
+    assert fast.solve.method == "lp_bound"
+    assert fast.solve.objective is not None and exact.solve.objective is not None
+    assert fast.solve.bound is not None and fast.solve.bound <= exact.solve.objective + 1e-6
+    assert fast.solve.objective <= exact.solve.objective * (1 + 1e-3) + 1e-6
+
+
+def test_stalled_branch_and_bound_is_stopped_and_flagged() -> None:
+    s = solve(
+        _subsidised_battery_park([]),
+        SolverOptions(time_limit_s=60.0, mip_rel_gap=1e-9, mip_stall_s=0.3),
+    )
+    assert s.solve.termination is TerminationCondition.stall_limit
+    assert s.solve.status is Status.warning
+    assert s.solve.gap is not None and s.solve.gap > 1e-9
+    assert "stall_limit" in s.solve.message
+    assert s.solve.solve_s < 30.0

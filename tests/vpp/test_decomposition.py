@@ -77,6 +77,10 @@ def test_an_empty_battery_gets_no_storage_response() -> None:
     empty["assets"][0]["degradation_cost_yuan_per_kwh"] = 0.0  # even free, it cannot help
     full = _park("full", soc_initial=1.0)
     full["assets"][0]["soc_final_min_frac"] = 0.0
+    # dearer from hour 2, so that the baseline empties the battery there, not in the event
+    # hour (at a flat price every order of discharge ties, and which one the solver returns
+    # decides what is left to deliver)
+    full["grid"]["import_price_yuan_per_kwh"] = [0.6, 0.6, 0.7, 0.7, 0.7, 0.7]
     parks = [resolve_park(validate_park(r, source="test")) for r in (empty, full)]
     event = _peak("now", 0, 1, 700.0)
     dec = allocate_decomposed(parks, event, EXACT, scheduler="serial")
