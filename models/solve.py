@@ -175,6 +175,9 @@ class CompiledModel:
     groups: np.ndarray | None = None
     model: Any = field(default=None, repr=False)
     csc: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    # the last LP relaxation's optimal basis (a highspy.HighsBasis): the next LP of the same
+    # rows and columns starts from it (large park, a new DR price: 0.047 s → ~0.015 s)
+    basis: Any = field(default=None, repr=False)
 
     def matrix(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The constraint matrix as column-wise (start, index, value) arrays, kept after the
@@ -190,6 +193,31 @@ class CompiledModel:
         return self.csc
 
 
+def variable_index(model: pyo.ConcreteModel) -> tuple[list[Any], np.ndarray]:
+    """Every variable of ``model`` in a fixed order, and per variable the index of the model's
+    direct sub-block (an asset) that owns it (−1: the model's own).
+
+    The order (the model's own variables, then each direct sub-block's) depends only on how the
+    model was built, so a rebuild of the same input enumerates the same variables in the same
+    order (models/response.py loads a solution into a rebuilt model by it).
+    """
+    variables = list(model.component_data_objects(pyo.Var, descend_into=False))
+    groups = [-1] * len(variables)
+    for k, blk in enumerate(model.component_data_objects(pyo.Block, descend_into=False)):
+        own = list(blk.component_data_objects(pyo.Var, descend_into=True))
+        variables.extend(own)
+        groups.extend([k] * len(own))
+    return variables, np.asarray(groups, dtype=np.int64)
+
+
+def column_positions(compiled: CompiledModel, variables: list[Any]) -> np.ndarray:
+    """Per column, its position in ``variables`` (from :func:`variable_index`)."""
+    pos = {id(v): i for i, v in enumerate(variables)}
+    return np.fromiter(
+        (pos[id(v)] for v in compiled.columns), dtype=np.int64, count=len(compiled.columns)
+    )
+
+
 def column_groups(compiled: CompiledModel) -> np.ndarray | None:
     """Per column, the index of the model's direct sub-block that owns it (−1: the model's own).
 
@@ -197,16 +225,8 @@ def column_groups(compiled: CompiledModel) -> np.ndarray | None:
     carries neither groups nor its pyomo model.
     """
     if compiled.groups is None and compiled.model is not None:
-        m = compiled.model
-        owner: dict[int, int] = {}
-        for k, blk in enumerate(m.component_data_objects(pyo.Block, descend_into=False)):
-            for v in blk.component_data_objects(pyo.Var, descend_into=True):
-                owner[id(v)] = k
-        compiled.groups = np.fromiter(
-            (owner.get(id(v), -1) for v in compiled.columns),
-            dtype=np.int64,
-            count=len(compiled.columns),
-        )
+        variables, groups = variable_index(compiled.model)
+        compiled.groups = groups[column_positions(compiled, variables)]
     return compiled.groups
 
 
@@ -224,10 +244,10 @@ def compile_model(model: pyo.ConcreteModel) -> CompiledModel:
     lp.col_cost_ = cost
     lp.offset_ = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
     inf = highspy.kHighsInf
-    lb = np.array([inf * -1 if v.lb is None else v.lb for v in columns], dtype=float)
-    ub = np.array([inf if v.ub is None else v.ub for v in columns], dtype=float)
-    lp.col_lower_ = lb
-    lp.col_upper_ = ub
+    # one .bounds call per variable (None → nan) is ~2× faster than .lb and .ub
+    bounds = np.array([v.bounds for v in columns], dtype=float).reshape(n, 2)
+    lp.col_lower_ = np.where(np.isnan(bounds[:, 0]), -inf, bounds[:, 0])
+    lp.col_upper_ = np.where(np.isnan(bounds[:, 1]), inf, bounds[:, 1])
     rhs = np.asarray(repn.rhs, dtype=float)
     senses = np.array([r[1] for r in repn.rows], dtype=int)
     lp.row_lower_ = np.where(senses == 1, -inf, rhs)
@@ -273,8 +293,9 @@ class RoundingStart:
 
 
 def _solve_lp(
-    lp: Any, col_lower: np.ndarray, col_upper: np.ndarray, presolve: bool
-) -> np.ndarray | None:
+    lp: Any, col_lower: np.ndarray, col_upper: np.ndarray, presolve: bool, basis: Any = None
+) -> tuple[np.ndarray | None, Any]:
+    """The LP relaxation's optimum (None: no optimum) and its basis; ``basis`` starts it."""
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("presolve", "on" if presolve else "off")
@@ -282,10 +303,12 @@ def _solve_lp(
     lp.col_upper_ = col_upper
     lp.integrality_ = []
     h.passModel(lp)
+    if basis is not None:
+        h.setBasis(basis)
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    return np.asarray(h.getSolution().col_value, dtype=float)
+        return None, None
+    return np.asarray(h.getSolution().col_value, dtype=float), h.getBasis()
 
 
 def _objective(compiled: CompiledModel, x: np.ndarray) -> float:
@@ -421,7 +444,7 @@ def lp_rounding_start(
     if not binary.any():
         return None
     accept = mip_rel_gap if accept_rel_gap is None else accept_rel_gap
-    x = _solve_lp(lp, lower, upper, lp_presolve)
+    x, compiled.basis = _solve_lp(lp, lower, upper, lp_presolve, compiled.basis)
     if x is None:
         lp.col_lower_, lp.col_upper_ = lower, upper
         return None

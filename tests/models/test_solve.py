@@ -117,7 +117,7 @@ def test_restricted_submip_moves_only_the_assets_owning_fractional_binaries(seed
     park = generated_park(MEDIUM, seed, 1)
     compiled = compile_model(build_park_model(park).model)
     lp = compiled.lp
-    x = _solve_lp(lp, np.asarray(lp.col_lower_).copy(), np.asarray(lp.col_upper_).copy(), False)
+    x, _ = _solve_lp(lp, np.asarray(lp.col_lower_).copy(), np.asarray(lp.col_upper_).copy(), False)
     assert x is not None
     value = np.round(x)
     free = compiled.integer & (np.abs(x - value) > 1e-6)
