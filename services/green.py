@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.auth import Principal
 from services.errors import ServiceError
+from services.fields import Amount
 from services.orm import GreenPurchaseRow, utcnow
 from services.policy import Action, require
 from vpp.subsidy import GreenPurchase, GreenRule, MonthGreen, green_months
@@ -31,20 +31,13 @@ class GreenPurchaseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     ref: str = Field(min_length=1, max_length=128, description="The trade's reference")
     delivered_date: dt.date = Field(description="Local date the energy was delivered")
-    energy_kwh: Decimal = Field(gt=0, le=10**12, decimal_places=3, description="Energy [kWh]")
-    green_value_yuan: Decimal = Field(
+    energy_kwh: Amount = Field(gt=0, le=10**12, decimal_places=3, description="Energy [kWh]")
+    green_value_yuan: Amount = Field(
         ge=0,
         le=10**12,
         decimal_places=2,
         description="Green-environment value in the trade price, for the whole trade [yuan]",
     )
-
-    @field_validator("energy_kwh", "green_value_yuan", mode="before")
-    @classmethod
-    def _no_bools(cls, v: Any) -> Any:
-        if isinstance(v, bool):
-            raise ValueError("a boolean is not a number")
-        return v
 
 
 def record(

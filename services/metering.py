@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from services.auth import Principal, Role
 from services.errors import ServiceError, conflict, forbidden, not_found
+from services.fields import Amount
 from services.orm import Job, MeterReadingRow, StationRow, utcnow
 from services.policy import Action, require
 from vpp.metering import Interval, MeterConfig, Reading, intervals
@@ -43,11 +44,11 @@ class StationIn(BaseModel):
         max_length=64,
         description="Its battery asset in the park file (for the reconciliation with schedules)",
     )
-    rated_power_kw: Decimal = Field(gt=0, le=10_000_000, description="Rated power [kW]")
-    energy_kwh: Decimal | None = Field(None, gt=0, description="Rated energy [kWh]")
+    rated_power_kw: Amount = Field(gt=0, le=10_000_000, description="Rated power [kW]")
+    energy_kwh: Amount | None = Field(None, gt=0, description="Rated energy [kWh]")
     grid_connection_date: dt.date = Field(description="Local date of grid connection")
     interval_min: int = Field(15, ge=1, le=60, description="Reading interval [min]")
-    register_modulus_kwh: Decimal | None = Field(
+    register_modulus_kwh: Amount | None = Field(
         None, gt=0, description="Where the registers wrap to zero [kWh]; none: they do not"
     )
     reporter: str | None = Field(
@@ -57,13 +58,6 @@ class StationIn(BaseModel):
         "(default: the station id)",
     )
 
-    @field_validator("rated_power_kw", "energy_kwh", "register_modulus_kwh", mode="before")
-    @classmethod
-    def _no_bools(cls, v: Any) -> Any:
-        if isinstance(v, bool):
-            raise ValueError("a boolean is not a number")
-        return v
-
 
 class ReadingIn(BaseModel):
     """One reading of a meter's cumulative registers."""
@@ -71,16 +65,9 @@ class ReadingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     meter_id: str = Field(min_length=1, max_length=64)
     ts: dt.datetime = Field(description="Time of the reading, with its UTC offset")
-    charge_kwh: Decimal = Field(ge=0, le=10**12, decimal_places=3, description="Register [kWh]")
-    discharge_kwh: Decimal = Field(ge=0, le=10**12, decimal_places=3, description="Register [kWh]")
+    charge_kwh: Amount = Field(ge=0, le=10**12, decimal_places=3, description="Register [kWh]")
+    discharge_kwh: Amount = Field(ge=0, le=10**12, decimal_places=3, description="Register [kWh]")
     serial: str | None = Field(None, max_length=64, description="Meter serial number")
-
-    @field_validator("charge_kwh", "discharge_kwh", mode="before")
-    @classmethod
-    def _no_bools(cls, v: Any) -> Any:
-        if isinstance(v, bool):
-            raise ValueError("a boolean is not a number")
-        return v
 
     @field_validator("ts")
     @classmethod

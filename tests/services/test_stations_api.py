@@ -138,6 +138,12 @@ def test_bad_readings_name_the_field(api: Api) -> None:
     assert r.status_code == 422 and r.json()["field"] == "readings.0.discharge_kwh"
     r = api.client.get("/stations/bess-1/intervals/2026-13", headers=op)
     assert r.status_code == 422
+    # JSON true is not a number anywhere an amount is asked for (services/fields.py)
+    r = api.client.post("/stations", json={**station("b2"), "rated_power_kw": True}, headers=op)
+    assert r.status_code == 422 and r.json()["field"] == "rated_power_kw"
+    buy = {"ref": "GT-9", "delivered_date": "2026-07-03", "energy_kwh": True}
+    r = api.client.post("/green-purchases", json={**buy, "green_value_yuan": 1}, headers=op)
+    assert r.status_code == 422 and r.json()["field"] == "energy_kwh"
 
 
 def test_reconciliation_of_metered_against_planned_discharge(api: Api) -> None:
