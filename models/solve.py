@@ -463,7 +463,8 @@ def lp_rounding_start(
         point = np.where(binary, value, x)
         if feasible_point(compiled, point):
             return RoundingStart(lp_objective, point)
-    else:
+    near = None
+    if free.any():
         t0 = time.perf_counter()
         near = _restricted_submip(
             compiled, x, value, free, mip_rel_gap=mip_rel_gap, time_limit_s=time_limit_s
@@ -487,6 +488,12 @@ def lp_rounding_start(
         highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous for f in free
     ]
     h.passModel(lp)
+    if near is not None:
+        # the restricted answer respects every fixing: the sub-MIP starts from it
+        sol = highspy.HighsSolution()
+        sol.col_value = near.tolist()
+        sol.value_valid = True
+        h.setSolution(sol)
     h.run()
     start = None
     if h.getInfo().primal_solution_status == 2:  # kSolutionStatusFeasible

@@ -18,8 +18,15 @@ from rich.console import Console
 from rich.table import Table
 
 from models.errors import ParkVppError
-from models.solve import SolverOptions
-from vpp.bids import BID_QUESTION_TIME_LIMIT_S, DIRECTIONS, Bids, build_bids, standard_checks
+from vpp.bids import (
+    BID_QUESTION_STALL_S,
+    BID_QUESTION_TIME_LIMIT_S,
+    DIRECTIONS,
+    Bids,
+    bid_options,
+    build_bids,
+    standard_checks,
+)
 from vpp.options import SchedulerOpt, WorkersOpt, park_progress
 from vpp.spec import load_vpp, resolve_parks
 
@@ -81,6 +88,15 @@ def bid(
     time_limit_s: Annotated[
         float, typer.Option("--time-limit", min=1.0, help="Per park question [s].")
     ] = BID_QUESTION_TIME_LIMIT_S,
+    stall_s: Annotated[
+        float,
+        typer.Option(
+            "--stall",
+            min=0.0,
+            help="Stop a question's branch and bound once it has not moved for this long [s] "
+            "(0: never; the answer is then a warning with its gap).",
+        ),
+    ] = BID_QUESTION_STALL_S,
     as_json: Annotated[bool, typer.Option("--json", help="Print bids.json.")] = False,
 ) -> None:
     """Day-ahead offers for each interval of D: up to 10 price–quantity segments for load
@@ -89,7 +105,7 @@ def bid(
         day = dt.date.fromisoformat(date)
     except ValueError as exc:
         raise typer.BadParameter(f"--date {date!r} is not YYYY-MM-DD") from exc
-    options = SolverOptions(time_limit_s=time_limit_s)
+    options = bid_options(time_limit_s, stall_s)
     try:
         spec, parks = load_vpp(vpp_file)
         resolved = resolve_parks(parks, day)

@@ -71,6 +71,13 @@ BID_QUESTION_TIME_LIMIT_S = 5.0
 BID_QUESTION_STALL_S = 0.5
 
 
+def bid_options(
+    time_limit_s: float = BID_QUESTION_TIME_LIMIT_S, stall_s: float | None = BID_QUESTION_STALL_S
+) -> SolverOptions:
+    """Solver options of one bid question (``stall_s`` None or 0: no stall stop)."""
+    return SolverOptions(time_limit_s=time_limit_s, mip_stall_s=stall_s or None)
+
+
 def offer_window(park: ResolvedPark, direction: Direction) -> list[int]:
     """The intervals the park offers ``direction`` in (see the module)."""
     price = park.import_price_yuan_per_kwh
@@ -267,9 +274,7 @@ def build_bids(
         raise ValueError(problem)
     grid = common_grid(parks)
     t0 = time.perf_counter()
-    opts = options or SolverOptions(
-        time_limit_s=BID_QUESTION_TIME_LIMIT_S, mip_stall_s=BID_QUESTION_STALL_S
-    )
+    opts = options or bid_options()
     with park_executor(scheduler, workers, tasks=len(parks)) as ex:
         pairs = map_ordered(ex, offer_task, [(p, prices, opts) for p in parks], progress)
     return Bids(

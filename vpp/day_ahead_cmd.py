@@ -28,7 +28,7 @@ from models.results import ParkSchedule, schedule_park
 from models.solve import SolverOptions
 from models.spec import ForecastSpec, ParkSpec, ResolvedPark
 from vpp.bid_cmd import write_bids
-from vpp.bids import BID_QUESTION_TIME_LIMIT_S, build_bids, standard_checks
+from vpp.bids import bid_options, build_bids, standard_checks
 from vpp.capacity import capacity_report, write_report
 from vpp.executor import map_ordered, park_executor
 from vpp.options import SchedulerOpt, WorkersOpt
@@ -124,16 +124,16 @@ def day_ahead(
         write_report(report, out / "capacity")
         stages["capacity_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        bid_options = SolverOptions(time_limit_s=BID_QUESTION_TIME_LIMIT_S)
+        options = bid_options()
         with console.status("Bids and their deliverability checks ..."):
             bids = build_bids(
                 resolved,
                 spec.programme.bid_prices_yuan_per_kwh,
-                bid_options,
+                options,
                 scheduler=scheduler,
                 workers=workers,
             )
-            standard_checks(bids, bid_options, scheduler=scheduler, workers=workers)
+            standard_checks(bids, options, scheduler=scheduler, workers=workers)
         write_bids(bids, spec.id, out / "bids")
         stages["bids_s"] = time.perf_counter() - t
     except (ParkVppError, ValueError) as exc:

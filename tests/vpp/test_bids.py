@@ -161,3 +161,12 @@ def test_standard_checks_on_the_hand_park() -> None:
     assert [c["deliverable"] for c in checks] == [True] * 4
     # every interval cleared at the top price: 300 kW for 3 h of peak
     assert checks[0]["cleared_kwh"] == pytest.approx(900.0)
+
+
+def test_bid_questions_stop_when_branch_and_bound_stalls_unless_told_not_to() -> None:
+    from vpp.bids import BID_QUESTION_STALL_S, BID_QUESTION_TIME_LIMIT_S, bid_options
+
+    default = bid_options()
+    assert default.time_limit_s == BID_QUESTION_TIME_LIMIT_S
+    assert default.mip_stall_s == BID_QUESTION_STALL_S > 0
+    assert bid_options(2.0, 0.0).mip_stall_s is None  # `vpp bid --stall 0`
