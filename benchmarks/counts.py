@@ -189,7 +189,17 @@ def count_case(name: str, timeout_s: float = 1800.0) -> Count:
             str(result),
         ]
         # A fixed hash seed: set and dict orders of strings, hence the work done, repeat.
-        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        # One BLAS thread: numpy's OpenBLAS runs a dot product over more than 10,000 entries
+        # (a park's objective) on two threads, and both spin while they wait for each other.
+        # Under valgrind's serialised threads that spinning was counted and depended on
+        # scheduling: the Wujin summer day counted 2.51 G, 2.74 G and 3.81 G instructions in
+        # three runs of the same code (100 M of it in the BLAS worker).
+        env = {
+            **os.environ,
+            "PYTHONHASHSEED": "0",
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+        }
         t0 = time.perf_counter()
         try:
             proc = subprocess.run(

@@ -41,6 +41,7 @@ from models.solve import (
     TerminationCondition,
     column_positions,
     compile_model,
+    serial_dot,
     solve_compiled,
     variable_index,
 )
@@ -319,7 +320,7 @@ def _ask(
         prob.pool.append(x)
         del prob.pool[:-POOL_SIZE]
     status = Status.ok if out.termination is TerminationCondition.optimal else Status.warning
-    own = float(prob.cost @ x + prob.offset)
+    own = serial_dot(prob.cost, x) + float(prob.offset)
     shift = own - out.objective
     message = ""
     if status is Status.warning:

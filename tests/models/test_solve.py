@@ -10,7 +10,7 @@ import pytest
 
 from models.park import build_park_model, implied_flow_bounds
 from models.results import verify_schedule
-from models.solve import SolverOptions, Status, TerminationCondition
+from models.solve import SolverOptions, Status, TerminationCondition, serial_dot
 from scenarios.examples import EXAMPLES_DIR
 from tests.helpers import battery, park_dict, resolved, solve
 
@@ -162,3 +162,10 @@ def test_stalled_branch_and_bound_is_stopped_and_flagged() -> None:
     assert s.solve.gap is not None and s.solve.gap > 1e-9
     assert "stall_limit" in s.solve.message
     assert s.solve.solve_s < 30.0
+
+
+def test_serial_dot_agrees_with_numpy_dot() -> None:
+    rng = np.random.default_rng(7)
+    a, b = rng.normal(size=12_219), rng.normal(size=12_219)
+    assert serial_dot(a, b) == pytest.approx(float(np.dot(a, b)), rel=1e-12, abs=1e-9)
+    assert serial_dot(np.zeros(0), np.zeros(0)) == 0.0
