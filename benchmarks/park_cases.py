@@ -108,10 +108,6 @@ def _register_all() -> None:
                 repeats=5 if label == "large" else 7,
                 fast=fast,
                 objective_rtol=1e-3,
-                # The large park's sub-MIP takes a different path with a different memory
-                # layout: 4.60 G instructions in the developer's checkout, 4.94 G and 5.00 G in
-                # two clean clones (its LP within 0.05 %). Time-gated only.
-                counted=label != "large",
             )
         )
         register(

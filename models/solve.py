@@ -348,6 +348,30 @@ def feasible_point(compiled: CompiledModel, x: np.ndarray, tol: float = 1e-6) ->
     )
 
 
+def _new_highs(time_limit_s: float, mip_rel_gap: float, log: bool = False) -> highspy.Highs:
+    """A HiGHS instance with the limits every MIP solve of this module sets."""
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", log)
+    h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+    return h
+
+
+def _integrality(integer: np.ndarray) -> list[Any]:
+    """HiGHS's column types for a mask of integer columns."""
+    return [
+        highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous for f in integer
+    ]
+
+
+def _start_from(h: highspy.Highs, x: np.ndarray) -> None:
+    """Give HiGHS a MIP start (it checks it and keeps it only when feasible)."""
+    sol = highspy.HighsSolution()
+    sol.col_value = x.tolist()
+    sol.value_valid = True
+    h.setSolution(sol)
+
+
 def _restricted_submip(
     compiled: CompiledModel,
     x: np.ndarray,
@@ -398,14 +422,8 @@ def _restricted_submip(
     sub.a_matrix_.start_ = np.concatenate([[0], np.cumsum(counts[movable])]).astype(np.int32)
     sub.a_matrix_.index_ = new_row[sub_index].astype(np.int32)
     sub.a_matrix_.value_ = val[nz]
-    sub.integrality_ = [
-        highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous
-        for f in free[movable]
-    ]
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit_s))
-    h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+    sub.integrality_ = _integrality(free[movable])
+    h = _new_highs(time_limit_s, mip_rel_gap)
     h.passModel(sub)
     h.run()
     if h.getInfo().primal_solution_status != 2:  # kSolutionStatusFeasible
@@ -491,21 +509,13 @@ def lp_rounding_start(
     sub_lo, sub_up = lower.copy(), upper.copy()
     sub_lo[fix] = value[fix]
     sub_up[fix] = value[fix]
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit_s))
-    h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+    h = _new_highs(time_limit_s, mip_rel_gap)
     lp.col_lower_, lp.col_upper_ = sub_lo, sub_up
-    lp.integrality_ = [
-        highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous for f in free
-    ]
+    lp.integrality_ = _integrality(free)
     h.passModel(lp)
     if near is not None:
         # the restricted answer respects every fixing: the sub-MIP starts from it
-        sol = highspy.HighsSolution()
-        sol.col_value = near.tolist()
-        sol.value_valid = True
-        h.setSolution(sol)
+        _start_from(h, near)
     h.run()
     start = None
     if h.getInfo().primal_solution_status == 2:  # kSolutionStatusFeasible
@@ -529,30 +539,21 @@ def _run_highs(
     compiled: CompiledModel, options: SolverOptions, start: np.ndarray | None
 ) -> tuple[highspy.Highs, bool]:
     """HiGHS on the compiled model; also whether the stall watch stopped it."""
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(options.log))
-    h.setOptionValue("time_limit", float(options.time_limit_s))
-    h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
+    h = _new_highs(options.time_limit_s, options.mip_rel_gap, log=bool(options.log))
     if options.threads is not None:
         h.setOptionValue("threads", int(options.threads))
     if options.random_seed is not None:
         h.setOptionValue("random_seed", int(options.random_seed))
     lp = compiled.lp
     if not options.relax and compiled.integer.any():
-        lp.integrality_ = [
-            highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-            for i in compiled.integer
-        ]
+        lp.integrality_ = _integrality(compiled.integer)
     else:
         lp.integrality_ = []
         h.setOptionValue("presolve", "on" if options.lp_presolve else "off")
         h.setOptionValue("solver", options.lp_solver)
     h.passModel(lp)
     if start is not None:
-        sol = highspy.HighsSolution()
-        sol.col_value = start.tolist()
-        sol.value_valid = True
-        h.setSolution(sol)
+        _start_from(h, start)
     if options.progress is not None and not options.relax:
         cb = options.progress
         h.setOptionValue("mip_improving_solution_save", False)
