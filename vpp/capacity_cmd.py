@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from models.errors import ParkVppError
-from vpp.capacity import capacity_report, write_report
+from vpp.capacity import CAPACITY_MIP_REL_GAP, capacity_report, write_report
 from vpp.spec import load_vpp, resolve_parks
 
 console = Console(width=None if sys.stdout.isatty() else 150)
@@ -28,6 +28,16 @@ def capacity(
     ] = 2.0,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/capacity"),
     workers: Annotated[int, typer.Option(min=1, help="Parallel park processes.")] = 2,
+    gap: Annotated[
+        float,
+        typer.Option(
+            "--gap",
+            min=0.0,
+            max=0.5,
+            help="Relative MIP gap of each window's answer: its level is deliverable and "
+            "within this of the proven largest (reported as *_bound_kw).",
+        ),
+    ] = CAPACITY_MIP_REL_GAP,
     as_json: Annotated[bool, typer.Option("--json", help="Print capacity.json.")] = False,
 ) -> None:
     """Proven adjustable capacity of a VPP: per park and hour, the import reduction (and
@@ -38,7 +48,9 @@ def capacity(
         raise typer.BadParameter(f"--date {date!r} is not YYYY-MM-DD") from exc
     try:
         spec, parks = load_vpp(vpp_file)
-        report = capacity_report(resolve_parks(parks, day), duration_h, spec.programme, workers)
+        report = capacity_report(
+            resolve_parks(parks, day), duration_h, spec.programme, workers, mip_rel_gap=gap
+        )
     except (ParkVppError, ValueError) as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc

@@ -11,10 +11,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from benchmarks.generate import SMALL, generated_park
 from models.flexibility import sustained_change
 from models.results import schedule_park
 from models.spec import resolve_park, validate_park
-from vpp.capacity import capacity_report
+from vpp.capacity import capacity_report, park_capacity
 from vpp.cli import app
 from vpp.spec import Programme, load_vpp
 
@@ -80,6 +81,9 @@ def test_capacity_report_sums_parks_per_window() -> None:
     for p in report.parks:
         np.testing.assert_allclose(p.down_kw, [250, 500, 500, 500, 250], atol=1e-6)
     np.testing.assert_allclose(report.total_kw("down"), [500, 1000, 1000, 1000, 500], atol=1e-6)
+    for p in report.parks:  # the LP is tight here: every level is its own proven bound
+        np.testing.assert_allclose(np.asarray(p.down_bound_kw, dtype=float), p.down_kw, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(p.up_bound_kw, dtype=float), p.up_kw, atol=1e-6)
     t = report.targets()
     assert t["vpp_best_window_kw"] == pytest.approx(1000.0)
     assert t["capacity_target_share"] == pytest.approx(1.0)
@@ -89,6 +93,27 @@ def test_capacity_report_sums_parks_per_window() -> None:
     # daily use is the mean load over 24 h (24,000 kWh), whatever the horizon: 8 % = 1,920 kWh
     assert t["parks"]["a"]["storage_target_near_kwh"] == pytest.approx(1920.0)
     assert not t["parks"]["a"]["storage_near_met"]
+
+
+def test_levels_are_within_the_gap_of_their_proven_bounds() -> None:
+    park = generated_park(SMALL, 0, park_id="gen")
+    tight = park_capacity(park, 2.0, mip_rel_gap=1e-4)
+    loose = park_capacity(park, 2.0, mip_rel_gap=0.01)
+    assert loose.mip_rel_gap == 0.01 and tight.mip_rel_gap == 1e-4
+    for d in ("down", "up"):
+        lo = np.asarray(getattr(loose, f"{d}_kw"))
+        lo_bound = np.asarray(getattr(loose, f"{d}_bound_kw"), dtype=float)
+        best = np.asarray(getattr(tight, f"{d}_kw"))
+        assert np.all(lo <= lo_bound + 1e-6)
+        assert np.all(lo_bound - lo <= 0.01 * np.maximum(lo, 1.0) + 1e-6)
+        # a proven bound is above every deliverable level, the tighter answer's included
+        assert np.all(best <= lo_bound + 1e-3)
+        assert np.all(lo >= best * (1 - 0.01) - 1e-3)
+
+
+def test_a_gap_outside_zero_to_one_is_refused_with_the_park() -> None:
+    with pytest.raises(ValueError, match=r"park a: mip_rel_gap 1\.5"):
+        park_capacity(_resolved(_park("a")), 2.0, mip_rel_gap=1.5)
 
 
 def test_cli_capacity(tmp_path: Path) -> None:
@@ -112,12 +137,17 @@ def test_cli_capacity(tmp_path: Path) -> None:
             str(tmp_path / "out"),
             "--workers",
             "1",
+            "--gap",
+            "0.02",
             "--json",
         ],
     )
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert len(doc["hours"]) == 23 and len(doc["parks"]) == 2
+    assert doc["parks"][0]["mip_rel_gap"] == 0.02
+    assert len(doc["parks"][0]["up_bound_kw"]) == 23
+    assert "up_bound_kw" in (tmp_path / "out" / "capacity.csv").read_text().splitlines()[0]
     assert (tmp_path / "out" / "capacity.png").stat().st_size > 1000
     assert (tmp_path / "out" / "capacity.csv").read_text().count("TOTAL") == 23
     dup = {"id": "v", "name": "dup", "parks": [_park("a"), _park("a")]}
