@@ -266,11 +266,14 @@ class _Question:
     col_lower: np.ndarray
     col_upper: np.ndarray
     row_upper: np.ndarray
+    offset: float
 
 
 def _question(prob: ResponseProblem) -> _Question:
     """The baseline question: R = 0, u = 0, the window rows free."""
-    q = _Question(prob.cost.copy(), prob.col_lower.copy(), prob.col_upper.copy(), prob.row_upper)
+    q = _Question(
+        prob.cost.copy(), prob.col_lower.copy(), prob.col_upper.copy(), prob.row_upper, prob.offset
+    )
     q.row_upper = prob.row_upper.copy()
     q.row_upper[prob.window_rows] = _INF
     q.col_upper[prob.level_col] = 0.0
@@ -286,7 +289,7 @@ def _ask(
     lp.num_col_ = len(q.cost)
     lp.num_row_ = len(prob.row_lower)
     lp.col_cost_ = q.cost
-    lp.offset_ = prob.offset
+    lp.offset_ = q.offset
     lp.col_lower_ = q.col_lower
     lp.col_upper_ = q.col_upper
     lp.row_lower_ = prob.row_lower
@@ -461,4 +464,31 @@ def deliver(
     q.col_upper[prob.under_cols] = _INF
     q.cost[prob.under_cols] = float(under_price_yuan_per_kw)
     x, solve = _ask(prob, q, options, "target delivery")
+    return _response(prob, x, solve)
+
+
+def least_shortfall(
+    prob: ResponseProblem, target_kw: np.ndarray, options: SolverOptions
+) -> Response:
+    """The park's schedule missing the least of ``target_kw`` (kWh summed over the window
+    steps; −inf: no target in that step), its own cost ignored: a deliverability check.
+
+    :func:`deliver` prices a missed kW, so a shortfall cheaper than the re-dispatch that would
+    avoid it (or one inside the MIP gap of the park's whole daily cost) is a correct answer
+    there; a check must not accept it. Here the objective is the shortfall alone, so the
+    relative gap is the shortfall's own and a zero-shortfall schedule, when the park has one,
+    is found and proven (its earlier answers are tried first: a nested bid answer at the
+    cleared level already delivers it). The solve's objective (``cost_yuan``) is still the
+    schedule's own cost [yuan]; its gap is the shortfall question's.
+    """
+    target = np.asarray(target_kw, dtype=float)
+    if target.shape != prob.window.shape:
+        raise ValueError(f"park {prob.park_id}: {target.size} targets for {prob.window.size} steps")
+    q = _question(prob)
+    q.cost = np.zeros_like(prob.cost)
+    q.offset = 0.0
+    q.row_upper[prob.window_rows] = _baseline_rhs(prob) - target
+    q.col_upper[prob.under_cols] = np.where(np.isfinite(target), _INF, 0.0)
+    q.cost[prob.under_cols] = prob.dt_h
+    x, solve = _ask(prob, q, options, "least shortfall")
     return _response(prob, x, solve)

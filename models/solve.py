@@ -42,6 +42,7 @@ class TerminationCondition(StrEnum):
     iteration_limit = "iteration_limit"
     interrupted = "interrupted"
     stall_limit = "stall_limit"  # branch and bound stopped by SolverOptions.mip_stall_s
+    start_only = "start_only"  # branch and bound not run (SolverOptions.branch_and_bound)
     error = "error"
     unknown = "unknown"
 
@@ -104,6 +105,13 @@ class SolverOptions:
         bound has moved for this long [s] (termination ``stall_limit``, status ``warning``,
         the gap reported). For questions whose LP bound is weak and which branch and bound
         cannot close in seconds (the VPP's bid answers, vpp/bids.py); None: off.
+    branch_and_bound : bool
+        False: when the LP-rounding start (``warm_start``) is not proven within the gap, return
+        it as it is, with its gap to the LP bound (termination ``start_only``, status
+        ``warning``); branch and bound runs only when there is no start. For questions where
+        it was measured to move neither the incumbent nor the bound before stalling (the bid
+        answers above the tariff, vpp/bids.py); each HiGHS branch and bound costs ~1.3 s on
+        the large park before it can be interrupted (presolve, root LP).
     """
 
     time_limit_s: float = 300.0
@@ -117,6 +125,7 @@ class SolverOptions:
     progress: ProgressFn | None = field(default=None, compare=False)
     lp_solver: Literal["simplex", "ipm"] = "simplex"
     mip_stall_s: float | None = None
+    branch_and_bound: bool = True
 
 
 @dataclass
@@ -536,9 +545,13 @@ def _relative_gap(objective: float, bound: float) -> float:
 
 
 def _run_highs(
-    compiled: CompiledModel, options: SolverOptions, start: np.ndarray | None
+    compiled: CompiledModel,
+    options: SolverOptions,
+    start: np.ndarray | None,
+    known: tuple[float, float] | None = None,
 ) -> tuple[highspy.Highs, bool]:
-    """HiGHS on the compiled model; also whether the stall watch stopped it."""
+    """HiGHS on the compiled model; also whether the stall watch stopped it (``known``: the
+    start's objective and the LP bound, what the stall watch measures progress against)."""
     h = _new_highs(options.time_limit_s, options.mip_rel_gap, log=bool(options.log))
     if options.threads is not None:
         h.setOptionValue("threads", int(options.threads))
@@ -568,7 +581,9 @@ def _run_highs(
             )
 
         h.cbMipImprovingSolution.subscribe(_on_improve)
-    stall = _StallWatch(options.mip_stall_s) if options.mip_stall_s is not None else None
+    stall = None
+    if options.mip_stall_s is not None:
+        stall = _StallWatch(options.mip_stall_s, *(known or (np.inf, -np.inf)))
     if stall is not None and not options.relax and compiled.integer.any():
         h.cbMipInterrupt.subscribe(stall)
     h.run()
@@ -576,21 +591,39 @@ def _run_highs(
 
 
 class _StallWatch:
-    """HiGHS MIP interrupt callback: interrupt when incumbent and bound stand still."""
+    """HiGHS MIP interrupt callback: interrupt once there is an incumbent and neither it nor
+    the bound has improved on the best known for ``stall_s``.
 
-    def __init__(self, stall_s: float) -> None:
+    Progress is measured against what the solve started with (the MIP start's objective and
+    the LP bound), not against HiGHS's own first reports: during presolve and the root's
+    restart HiGHS reports bounds far below the LP bound (measured on a bid answer of the large
+    park: −234,593 then −23,001 against an LP bound of −23,001), which are no progress but
+    used to restart the clock, so branch and bound ran 1.6–2.4 s to stall where 0.5 s was asked.
+    """
+
+    def __init__(self, stall_s: float, incumbent: float, bound: float) -> None:
         self.stall_s = stall_s * TIME_LIMIT_SCALE
-        self.last: tuple[float, float] | None = None
+        self.incumbent = incumbent
+        self.bound = bound
         self.since = 0.0
         self.fired = False
+
+    def _better(self, incumbent: float, bound: float) -> bool:
+        tol = 1e-6 * max(1.0, abs(self.incumbent) if np.isfinite(self.incumbent) else 1.0)
+        return incumbent < self.incumbent - tol or bound > self.bound + tol
 
     def __call__(self, e: Any) -> None:
         d = e.data_out
         now = float(d.running_time)
-        state = (float(d.objective_function_value), float(d.mip_dual_bound))
-        if self.last is None or not np.allclose(state, self.last, rtol=1e-9, atol=1e-9):
-            self.last, self.since = state, now
-        elif np.isfinite(state[0]) and now - self.since > self.stall_s:
+        incumbent, bound = float(d.objective_function_value), float(d.mip_dual_bound)
+        if not np.isfinite(incumbent):
+            self.since = now
+            return
+        if self._better(incumbent, bound):
+            self.incumbent = min(self.incumbent, incumbent)
+            self.bound = max(self.bound, bound)
+            self.since = now
+        elif now - self.since > self.stall_s:
             self.fired = True
             e.interrupt()
 
@@ -603,6 +636,7 @@ def solve_compiled(
     if TIME_LIMIT_SCALE != 1.0:
         options = dataclasses.replace(options, time_limit_s=options.time_limit_s * TIME_LIMIT_SCALE)
     start = None
+    rs = None
     t0 = time.perf_counter()
     if mip and options.warm_start:
         rs = lp_rounding_start(
@@ -623,9 +657,24 @@ def solve_compiled(
                 return _Outcome(
                     TerminationCondition.optimal, rs.x, start_obj, rs.lp_objective, gap, "lp_bound"
                 )
+            if not options.branch_and_bound:
+                return _Outcome(
+                    TerminationCondition.start_only,
+                    rs.x,
+                    start_obj,
+                    rs.lp_objective,
+                    gap,
+                    "lp_rounding",
+                    "branch and bound off: the start, with its gap to the LP bound",
+                )
     # time_limit_s is the budget of the whole solve, the start's work included.
     remaining = max(0.01, options.time_limit_s - (time.perf_counter() - t0))
-    h, stalled = _run_highs(compiled, dataclasses.replace(options, time_limit_s=remaining), start)
+    known = None
+    if start is not None and rs is not None:
+        known = (start_obj, rs.lp_objective)
+    h, stalled = _run_highs(
+        compiled, dataclasses.replace(options, time_limit_s=remaining), start, known
+    )
     status_h = h.getModelStatus()
     termination = _TERMINATION.get(status_h, TerminationCondition.unknown)
     if termination is TerminationCondition.interrupted and stalled:

@@ -133,7 +133,7 @@ def day_ahead(
                 scheduler=scheduler,
                 workers=workers,
             )
-            standard_checks(bids, options, scheduler=scheduler, workers=workers)
+            standard_checks(bids, scheduler=scheduler, workers=workers)
         write_bids(bids, spec.id, out / "bids")
         stages["bids_s"] = time.perf_counter() - t
     except (ParkVppError, ValueError) as exc:

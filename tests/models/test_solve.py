@@ -155,7 +155,7 @@ def test_restricted_start_agrees_with_branch_and_bound() -> None:
 def test_stalled_branch_and_bound_is_stopped_and_flagged() -> None:
     s = solve(
         _subsidised_battery_park([]),
-        SolverOptions(time_limit_s=60.0, mip_rel_gap=1e-9, mip_stall_s=0.3),
+        SolverOptions(time_limit_s=8.0, mip_rel_gap=1e-9, mip_stall_s=0.3),
     )
     assert s.solve.termination is TerminationCondition.stall_limit
     assert s.solve.status is Status.warning
@@ -169,3 +169,74 @@ def test_serial_dot_agrees_with_numpy_dot() -> None:
     a, b = rng.normal(size=12_219), rng.normal(size=12_219)
     assert serial_dot(a, b) == pytest.approx(float(np.dot(a, b)), rel=1e-12, abs=1e-9)
     assert serial_dot(np.zeros(0), np.zeros(0)) == 0.0
+
+
+class _Event:
+    """A stand-in for HiGHS's callback event: the fields the stall watch reads."""
+
+    def __init__(self, t: float, incumbent: float, bound: float) -> None:
+        self.data_out = dataclasses.make_dataclass(
+            "Out", ["running_time", "objective_function_value", "mip_dual_bound"]
+        )(t, incumbent, bound)
+        self.interrupted = False
+
+    def interrupt(self) -> None:
+        self.interrupted = True
+
+
+def test_stall_is_measured_against_the_known_start_and_lp_bound() -> None:
+    from models.solve import _StallWatch
+
+    # started from a point worth 100 with an LP bound of 90: HiGHS's early bounds below 90
+    # are no progress, so the clock runs from 0 and stops the solve after 0.5 s
+    w = _StallWatch(0.5, 100.0, 90.0)
+    for t, bound in ((0.1, -500.0), (0.3, 60.0), (0.45, 90.0)):
+        e = _Event(t, 100.0, bound)
+        w(e)
+        assert not e.interrupted
+    e = _Event(0.6, 100.0, 90.0)
+    w(e)
+    assert e.interrupted and w.fired
+    # a better incumbent (or bound) restarts the clock
+    w = _StallWatch(0.5, 100.0, 90.0)
+    for t, inc, bound, stops in (
+        (0.4, 95.0, 90.0, False),
+        (0.8, 95.0, 91.0, False),
+        (1.2, 95.0, 91.0, False),
+        (1.4, 95.0, 91.0, True),
+    ):
+        e = _Event(t, inc, bound)
+        w(e)
+        assert e.interrupted is stops, t
+    # no incumbent yet: never stopped, the clock starts with the first one
+    w = _StallWatch(0.5, np.inf, -np.inf)
+    for t, inc, stops in (
+        (1.0, np.inf, False),
+        (2.0, np.inf, False),
+        (2.1, 50.0, False),
+        (2.5, 50.0, False),
+        (2.7, 50.0, True),
+    ):
+        e = _Event(t, inc, 0.0)
+        w(e)
+        assert e.interrupted is stops, t
+
+
+def test_without_branch_and_bound_the_start_is_returned_and_flagged() -> None:
+    # the park branch and bound cannot close (see the stall test): it stops at a stall
+    bnb = solve(
+        _subsidised_battery_park([]),
+        SolverOptions(time_limit_s=8.0, mip_rel_gap=1e-9, mip_stall_s=0.3),
+    )
+    start = solve(
+        _subsidised_battery_park([]),
+        SolverOptions(time_limit_s=8.0, mip_rel_gap=1e-9, branch_and_bound=False),
+    )
+    assert start.solve.termination is TerminationCondition.start_only
+    assert start.solve.status is Status.warning and "start_only" in start.solve.message
+    assert start.solve.gap is not None and start.solve.gap > 1e-9
+    assert start.solve.solve_s < bnb.solve.solve_s
+    # branch and bound starts from that start: never worse; the start's bound is the LP's
+    assert bnb.solve.objective is not None and start.solve.objective is not None
+    assert bnb.solve.objective <= start.solve.objective + 1e-6
+    assert start.solve.bound is not None and start.solve.bound <= bnb.solve.objective + 1e-6

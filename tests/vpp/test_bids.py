@@ -170,3 +170,5 @@ def test_bid_questions_stop_when_branch_and_bound_stalls_unless_told_not_to() ->
     assert default.time_limit_s == BID_QUESTION_TIME_LIMIT_S
     assert default.mip_stall_s == BID_QUESTION_STALL_S > 0
     assert bid_options(2.0, 0.0).mip_stall_s is None  # `vpp bid --stall 0`
+    # the start is the answer unless branch and bound is asked for (`--branch-and-bound`)
+    assert default.branch_and_bound is False and bid_options(branch_and_bound=True).branch_and_bound

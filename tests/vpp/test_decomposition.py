@@ -15,6 +15,7 @@ from benchmarks.generate import SMALL, generated_park
 from models.response import (
     build_response_problem,
     deliver,
+    least_shortfall,
     max_level,
     respond_to_price,
     schedule_of,
@@ -155,6 +156,27 @@ def test_response_questions_by_hand() -> None:
     np.testing.assert_allclose(d.under_kw, [200.0, 0.0], atol=1e-6)
     sched = schedule_of(park, prob, d)
     assert sched.costs["total_yuan"] == pytest.approx(d.cost_yuan, abs=1e-6)
+
+
+def test_least_shortfall_does_not_trade_delivery_for_cost() -> None:
+    # The cheap park's battery discharges at 0.01 yuan/kWh (1 h steps): a kW missed at
+    # 0.005 yuan is the cheaper answer for deliver(), which is why the bid check must not use
+    # it; least_shortfall() delivers whatever the park physically can.
+    prob = build_response_problem(_parks()[0], [2, 3], "peak_shaving")
+    solve_baseline(prob, EXACT)
+    priced = deliver(prob, np.array([400.0, 400.0]), 0.005, EXACT)
+    np.testing.assert_allclose(priced.under_kw, [400.0, 400.0], atol=1e-6)
+    least = least_shortfall(prob, np.array([400.0, 400.0]), EXACT)
+    assert least.status == "ok"
+    np.testing.assert_allclose(least.under_kw, [0.0, 0.0], atol=1e-6)
+    assert least.delivered_kw.min() >= 400.0 - 1e-6
+    # beyond the battery's 500 kW: exactly the excess is missed, in that step only
+    over = least_shortfall(prob, np.array([700.0, 100.0]), EXACT)
+    np.testing.assert_allclose(over.under_kw, [200.0, 0.0], atol=1e-6)
+    # −inf: no target in that step, so no shortfall can be counted there
+    free = least_shortfall(prob, np.array([-np.inf, 500.0]), EXACT)
+    np.testing.assert_allclose(free.under_kw, [0.0, 0.0], atol=1e-6)
+    assert free.delivered_kw[1] >= 500.0 - 1e-6
 
 
 def test_master_duals_price_the_request() -> None:
