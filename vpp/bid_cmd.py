@@ -94,8 +94,9 @@ def bid(
         typer.Option(
             "--stall",
             min=0.0,
-            help="Stop a question's branch and bound once it has not moved for this long [s] "
-            "(0: never; the answer is then a warning with its gap).",
+            help="With --branch-and-bound (or where a question has no start): stop its branch "
+            "and bound once neither incumbent nor bound has improved for this long [s] (0: "
+            "never); the answer is then a warning with its gap.",
         ),
     ] = BID_QUESTION_STALL_S,
     branch_and_bound: Annotated[

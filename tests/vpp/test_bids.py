@@ -111,7 +111,10 @@ def test_bad_prices_are_rejected() -> None:
         build_bids([park], [0.1 * k for k in range(1, 12)], scheduler="serial")
 
 
-def test_cli_bid_writes_json_csv_and_plot(tmp_path: Path) -> None:
+@pytest.mark.parametrize("bnb", [[], ["--branch-and-bound"]])
+def test_cli_bid_writes_json_csv_and_plot(tmp_path: Path, bnb: list[str]) -> None:
+    # the same curve with and without branch and bound: every answer here is proven by its
+    # start, so the flag must change nothing but run
     raw = _curtail_park()
     # the CLI puts every park on the delivery day (96 × 15 min): a day-long price list
     raw["grid"]["import_price_yuan_per_kwh"] = [0.3] * 48 + [1.0] * 48
@@ -135,6 +138,7 @@ def test_cli_bid_writes_json_csv_and_plot(tmp_path: Path) -> None:
             "--scheduler",
             "serial",
             "--json",
+            *bnb,
         ],
     )
     assert res.exit_code == 0, res.output
