@@ -447,6 +447,16 @@ def max_level(
     return _response(prob, x, solve)
 
 
+def _target_question(prob: ResponseProblem, target_kw: np.ndarray) -> tuple[_Question, np.ndarray]:
+    """The baseline question with delivery of at least ``target_kw`` in each window step (R1)."""
+    target = np.asarray(target_kw, dtype=float)
+    if target.shape != prob.window.shape:
+        raise ValueError(f"park {prob.park_id}: {target.size} targets for {prob.window.size} steps")
+    q = _question(prob)
+    q.row_upper[prob.window_rows] = _baseline_rhs(prob) - target
+    return q, target
+
+
 def deliver(
     prob: ResponseProblem,
     target_kw: np.ndarray,
@@ -456,11 +466,7 @@ def deliver(
     """The park's cheapest schedule delivering ``target_kw`` in each window step, each kW short
     costing ``under_price_yuan_per_kw`` (so an unreachable target is a priced shortfall, never
     an infeasible solve)."""
-    target = np.asarray(target_kw, dtype=float)
-    if target.shape != prob.window.shape:
-        raise ValueError(f"park {prob.park_id}: {target.size} targets for {prob.window.size} steps")
-    q = _question(prob)
-    q.row_upper[prob.window_rows] = _baseline_rhs(prob) - target
+    q, _ = _target_question(prob, target_kw)
     q.col_upper[prob.under_cols] = _INF
     q.cost[prob.under_cols] = float(under_price_yuan_per_kw)
     x, solve = _ask(prob, q, options, "target delivery")
@@ -481,13 +487,9 @@ def least_shortfall(
     cleared level already delivers it). The solve's objective (``cost_yuan``) is still the
     schedule's own cost [yuan]; its gap is the shortfall question's.
     """
-    target = np.asarray(target_kw, dtype=float)
-    if target.shape != prob.window.shape:
-        raise ValueError(f"park {prob.park_id}: {target.size} targets for {prob.window.size} steps")
-    q = _question(prob)
+    q, target = _target_question(prob, target_kw)
     q.cost = np.zeros_like(prob.cost)
     q.offset = 0.0
-    q.row_upper[prob.window_rows] = _baseline_rhs(prob) - target
     q.col_upper[prob.under_cols] = np.where(np.isfinite(target), _INF, 0.0)
     q.cost[prob.under_cols] = prob.dt_h
     x, solve = _ask(prob, q, options, "least shortfall")
