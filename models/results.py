@@ -16,7 +16,7 @@ from models.assets.battery import BatterySpec
 from models.assets.pv import PvSpec
 from models.errors import InfeasibleError, VerificationError
 from models.park import ParkModel, build_park_model
-from models.solve import SolveResult, SolverOptions, diagnose_infeasibility, solve_model
+from models.solve import SolveResult, SolverOptions, diagnose_linear, solve_linear
 from models.spec import ResolvedPark
 
 BALANCE_TOL_KW = 1e-4
@@ -92,11 +92,12 @@ def cost_breakdown(
     return out
 
 
-def _frame(park: ResolvedPark, pm: ParkModel, assets: dict[str, AssetResult]) -> pd.DataFrame:
-    m, grid = pm.model, park.grid
-    T = range(grid.steps)
-    imp = np.array([m.import_kw[t].value for t in T], dtype=float)
-    exp = np.array([m.export_kw[t].value for t in T], dtype=float)
+def _frame(
+    park: ResolvedPark, pm: ParkModel, x: np.ndarray, assets: dict[str, AssetResult]
+) -> pd.DataFrame:
+    grid = park.grid
+    imp = x[pm.import_cols]
+    exp = x[pm.export_cols]
     cols: dict[str, Any] = {
         "timestamp": [ts.isoformat() for ts in grid.index],
         "load_kw": park.load_kw,
@@ -251,14 +252,16 @@ def schedule_park(park: ResolvedPark, options: SolverOptions | None = None) -> P
     pm = build_park_model(park)
     build_s = time.perf_counter() - t0
     try:
-        result = solve_model(pm.model, options, name=park.spec.id, build_s=build_s)
+        result, x = solve_linear(pm.lm, options, name=park.spec.id, build_s=build_s)
     except InfeasibleError as exc:
-        raise InfeasibleError(park.spec.id, diagnose_infeasibility(pm.model), exc.detail) from exc
-    return schedule_from_solved(park, pm, result)
+        raise InfeasibleError(park.spec.id, diagnose_linear(pm.lm), exc.detail) from exc
+    return schedule_from_solved(park, pm, result, x)
 
 
-def schedule_from_solved(park: ResolvedPark, pm: ParkModel, result: SolveResult) -> ParkSchedule:
-    """Extract, cost and verify the schedule whose values are loaded in ``pm``'s variables.
+def schedule_from_solved(
+    park: ResolvedPark, pm: ParkModel, result: SolveResult, x: np.ndarray
+) -> ParkSchedule:
+    """Extract, cost and verify the schedule of the solution vector ``x`` of ``pm``.
 
     Raises
     ------
@@ -268,11 +271,11 @@ def schedule_from_solved(park: ResolvedPark, pm: ParkModel, result: SolveResult)
     t1 = time.perf_counter()
     assets = {
         spec.id: handler_for(spec).extract(
-            pm.model.asset[spec.id], spec, park.asset_data[spec.id], park.grid
+            pm.lm.values(x, spec.id), spec, park.asset_data[spec.id], park.grid
         )
         for spec in park.assets
     }
-    frame = _frame(park, pm, assets)
+    frame = _frame(park, pm, x, assets)
     result.extract_s += time.perf_counter() - t1
     costs = cost_breakdown(park, frame, assets)
     problems = verify_schedule(park, frame, assets, result, costs)

@@ -24,6 +24,7 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from models.assets.base import parse_family
 from models.errors import InfeasibleError, SolverError
+from models.linear import LinearModel
 
 # Multiplies every solver time limit. 1 in use; the instruction-count gate
 # (benchmarks/counts.py) raises it, because under callgrind everything runs ~50× slower and a
@@ -694,23 +695,58 @@ def solve_compiled(
     )
 
 
-def solve_model(
-    model: pyo.ConcreteModel, options: SolverOptions, *, name: str, build_s: float = 0.0
-) -> SolveResult:
-    """Solve a built model and load the solution into its variables.
+def compile_linear(lm: LinearModel) -> CompiledModel:
+    """A :class:`models.linear.LinearModel` as a ``highspy.HighsLp`` (one sort of its
+    triplets; no pyomo). Columns and rows keep the model's order, so a column index is the
+    model's own."""
+    lp = highspy.HighsLp()
+    lp.num_col_ = lm.num_col
+    lp.num_row_ = lm.num_row
+    lp.col_cost_ = lm.col_cost()
+    lp.offset_ = float(lm.offset)
+    lp.col_lower_, lp.col_upper_ = lm.col_bounds()
+    lp.row_lower_, lp.row_upper_ = lm.row_bounds()
+    csc = lm.csc()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = csc
+    integer = lm.integer()
+    size = ModelSize(
+        variables=lm.num_col,
+        binaries=int(integer.sum()),
+        constraints=lm.num_row,
+        nonzeros=len(csc[2]),
+    )
+    return CompiledModel(
+        lp=lp,
+        columns=[],
+        rows=[],
+        integer=integer,
+        size=size,
+        groups=lm.column_blocks(),
+        csc=csc,
+    )
+
+
+def result_of(
+    compiled: CompiledModel,
+    options: SolverOptions,
+    *,
+    name: str,
+    build_s: float,
+    handoff_s: float,
+    candidates: list[np.ndarray] | None = None,
+) -> tuple[SolveResult, np.ndarray]:
+    """Solve a compiled model: the typed result and the solution vector (integers rounded).
 
     Raises
     ------
     InfeasibleError
-        The model has no feasible solution (diagnose with :func:`diagnose_infeasibility`).
+        The model has no feasible solution (no families named: the caller diagnoses).
     SolverError
         Unbounded, solver error, or a time limit without any feasible solution.
     """
-    t0 = time.perf_counter()
-    compiled = compile_model(model)
-    handoff_s = time.perf_counter() - t0
     t1 = time.perf_counter()
-    out = solve_compiled(compiled, options)
+    out = solve_compiled(compiled, options, candidates)
     solve_s = time.perf_counter() - t1
     termination = out.termination
     if termination is TerminationCondition.infeasible:
@@ -722,17 +758,13 @@ def solve_model(
         raise SolverError(name, termination.value, "check prices and limits (unbounded export?)")
     if out.x is None or out.objective is None:
         raise SolverError(name, termination.value, f"no feasible solution ({out.detail})")
-    t2 = time.perf_counter()
     integer = compiled.integer & (not options.relax)
     x = np.where(integer, np.round(out.x), out.x)
-    for var, val in zip(compiled.columns, x, strict=True):
-        var.set_value(float(val), skip_validation=True)
-    extract_s = time.perf_counter() - t2
     status = Status.ok if termination is TerminationCondition.optimal else Status.warning
     message = ""
     if status is Status.warning:
         message = f"stopped by {termination.value} with a feasible solution at gap {out.gap:.4%}"
-    return SolveResult(
+    result = SolveResult(
         status=status,
         termination=termination,
         objective=out.objective,
@@ -742,11 +774,82 @@ def solve_model(
         build_s=build_s,
         handoff_s=handoff_s,
         solve_s=solve_s,
-        extract_s=extract_s,
+        extract_s=0.0,
         size=compiled.size,
         method=out.method,
         message=message,
     )
+    return result, x
+
+
+def solve_linear(
+    lm: LinearModel, options: SolverOptions, *, name: str, build_s: float = 0.0
+) -> tuple[SolveResult, np.ndarray]:
+    """Hand a linear model to HiGHS and solve it (see :func:`result_of`)."""
+    t0 = time.perf_counter()
+    compiled = compile_linear(lm)
+    handoff_s = time.perf_counter() - t0
+    return result_of(compiled, options, name=name, build_s=build_s, handoff_s=handoff_s)
+
+
+def solve_model(
+    model: pyo.ConcreteModel, options: SolverOptions, *, name: str, build_s: float = 0.0
+) -> SolveResult:
+    """Solve a built pyomo model and load the solution into its variables.
+
+    Raises
+    ------
+    InfeasibleError
+        The model has no feasible solution (diagnose with :func:`diagnose_infeasibility`).
+    SolverError
+        Unbounded, solver error, or a time limit without any feasible solution.
+    """
+    t0 = time.perf_counter()
+    compiled = compile_model(model)
+    handoff_s = time.perf_counter() - t0
+    result, x = result_of(compiled, options, name=name, build_s=build_s, handoff_s=handoff_s)
+    t2 = time.perf_counter()
+    for var, val in zip(compiled.columns, x, strict=True):
+        var.set_value(float(val), skip_validation=True)
+    result.extract_s = time.perf_counter() - t2
+    return result
+
+
+def diagnose_linear(lm: LinearModel) -> list[tuple[str | None, str, str]]:
+    """A minimal set of constraint families of ``lm`` that cannot all hold (a family-level IIS).
+
+    The deletion filter of :func:`diagnose_infeasibility` on the assembled rows: a family is
+    dropped by freeing its rows' bounds. Feasibility is asked with a zero objective (so no
+    dropped family can make the question unbounded), on the LP relaxation when that is already
+    infeasible, the MILP otherwise.
+
+    Returns
+    -------
+    list of (asset_id or None, family name, equation)
+    """
+    compiled = compile_linear(lm)
+    lp = compiled.lp
+    lp.col_cost_ = np.zeros(lm.num_col)
+    lp.offset_ = 0.0
+    lower, upper = lm.row_bounds()
+    active = np.ones(lm.num_row, dtype=bool)
+
+    def feasible(relax: bool) -> bool:
+        lp.row_lower_ = np.where(active, lower, -highspy.kHighsInf)
+        lp.row_upper_ = np.where(active, upper, highspy.kHighsInf)
+        out = solve_compiled(
+            compiled, SolverOptions(relax=relax, time_limit_s=60.0, warm_start=False)
+        )
+        return out.termination is TerminationCondition.optimal
+
+    relax = not feasible(relax=True)
+    needed = []
+    for f in lm.families:
+        active[f.start : f.stop] = False
+        if feasible(relax):
+            active[f.start : f.stop] = True
+            needed.append(f)
+    return [(f.block, f.title, f.eq) for f in needed]
 
 
 def _feasible(model: pyo.ConcreteModel, relax: bool) -> bool:

@@ -25,6 +25,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from models.assets.base import family, values
+from models.linear import pyomo_columns
 from models.park import build_park_model
 from models.results import ParkSchedule, schedule_from_solved, schedule_park
 from models.solve import SolverOptions, solve_model
@@ -258,7 +259,8 @@ def allocate_monolithic(
     if with_schedules:
         for p, built, pa in zip(parks, park_models, out, strict=True):
             own = dataclasses.replace(res, objective=pa.cost_yuan, bound=None)
-            schedules[p.spec.id] = schedule_from_solved(p, built, own)
+            x = np.array([v.value for v in pyomo_columns(built.model, built.lm)], dtype=float)
+            schedules[p.spec.id] = schedule_from_solved(p, built, own, x)
     return Allocation(
         event,
         steps,

@@ -4,10 +4,11 @@ An asset type is one module with:
 
 - a pydantic spec (its part of the park file),
 - ``resolve``: validate the spec against the horizon and turn it into numeric data,
-- ``build``: add its variables and constraint families to its own pyomo block and return the
+- ``build``: add its variable groups and constraint families to its own block of the park's
+  :class:`models.linear.LinearModel` (vectorised rows, one call per family) and return the
   terms it contributes to the park (net power into the park bus, cost components); it never
   touches the park power balance,
-- ``extract``: its schedule columns from a solved block,
+- ``extract``: its schedule columns from the solved values of its variable groups,
 - ``costs``: its cost components recomputed from those columns (independently of pyomo),
 - ``verify``: physical checks of those columns,
 - ``net_range``: the smallest and largest net power it can have in each step,
@@ -17,7 +18,7 @@ An asset type is one module with:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -25,9 +26,9 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 import pyomo.environ as pyo
 from pydantic import BaseModel, ConfigDict, Field
-from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 from models.errors import InputProblem
+from models.linear import BlockBuilder, Cost, Terms
 from models.timegrid import TimeGrid
 
 # '.' separates asset id and quantity in schedule columns, so ids may not contain it.
@@ -104,15 +105,19 @@ class AssetTerms:
 
     Parameters
     ----------
-    net_kw : pyomo indexed expression
+    net_kw : Terms
         Net power into the park bus per step [kW] (generation and discharge positive,
-        consumption negative).
-    costs_yuan : mapping of category to pyomo expression
+        consumption negative); element ``t`` is step ``t``.
+    costs_yuan : mapping of category to Cost
         Cost components over the horizon [yuan]; negative for rewards.
     """
 
-    net_kw: Any
-    costs_yuan: Mapping[str, Any]
+    net_kw: Terms
+    costs_yuan: Mapping[str, Cost]
+
+
+# The solved values of an asset's variable groups, by group name (models.linear.LinearModel).
+Solved = Mapping[str, np.ndarray]
 
 
 S = TypeVar("S", bound=AssetSpecBase)
@@ -126,8 +131,8 @@ class AssetHandler(Generic[S, D]):
     type_name: str
     spec_class: type[S]
     resolve: Callable[[S, ResolveContext, list[InputProblem]], D]
-    build: Callable[[pyo.Block, S, D, TimeGrid], AssetTerms]
-    extract: Callable[[pyo.Block, S, D, TimeGrid], AssetResult]
+    build: Callable[[BlockBuilder, S, D, TimeGrid], AssetTerms]
+    extract: Callable[[Solved, S, D, TimeGrid], AssetResult]
     costs: Callable[[AssetResult, S, D, TimeGrid], dict[str, float]]
     verify: Callable[[AssetResult, S, D, TimeGrid, bool], list[str]]
     # Smallest and largest net power the asset can have in each step [kW]: the park uses them
@@ -152,19 +157,6 @@ def parse_family(doc: str | None) -> tuple[str, str]:
         eq, name = doc.split("|", 1)
         return eq, name
     return "?", doc or "untagged"
-
-
-def linear(coefs: Sequence[float], variables: Sequence[Any]) -> Any:
-    """``Σ coef·var`` as one pyomo ``LinearExpression``.
-
-    Building it from monomials directly is ~5× faster than ``sum()`` over products, which
-    matters for the per-step sums of EV sessions and job starts (measured on the large park of benchmarks/generate.py).
-    """
-    if not variables:
-        return 0.0
-    return LinearExpression(
-        [MonomialTermExpression((float(c), v)) for c, v in zip(coefs, variables, strict=True)]
-    )
 
 
 def values(component: Any, index: Any) -> np.ndarray:

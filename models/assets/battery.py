@@ -22,11 +22,12 @@ from models.assets.base import (
     AssetTerms,
     MeasuredState,
     ResolveContext,
+    Solved,
     SubsidyRule,
     family,
-    values,
 )
 from models.errors import InputProblem
+from models.linear import BlockBuilder, Cost, Terms
 from models.timegrid import TimeGrid
 
 
@@ -130,63 +131,76 @@ def resolve(spec: BatterySpec, ctx: ResolveContext, problems: list[InputProblem]
     )
 
 
-def build(b: pyo.Block, spec: BatterySpec, data: BatteryData, grid: TimeGrid) -> AssetTerms:
-    T = range(grid.steps)
+def build(b: BlockBuilder, spec: BatterySpec, data: BatteryData, grid: TimeGrid) -> AssetTerms:
+    n = grid.steps
     p, e, dt_h = spec.power_kw, spec.energy_kwh, grid.dt_h
     eta_c, eta_d = spec.charge_efficiency_frac, spec.discharge_efficiency_frac
-    b.charge_kw = pyo.Var(T, bounds=(0.0, p))
-    b.discharge_kw = pyo.Var(T, bounds=(0.0, p))
-    b.soc_kwh = pyo.Var(T, bounds=(spec.soc_min_frac * e, spec.soc_max_frac * e))
-    b.charging = pyo.Var(T, domain=pyo.Binary)
-
-    b.exclusive_charge = pyo.Constraint(
-        T,
-        rule=lambda b, t: b.charge_kw[t] <= p * b.charging[t],
-        doc=family("B1", "charge only in charge mode"),
+    ch = b.var("charge_kw", n, 0.0, p)
+    dis = b.var("discharge_kw", n, 0.0, p)
+    soc = b.var("soc_kwh", n, spec.soc_min_frac * e, spec.soc_max_frac * e)
+    mode = b.var("charging", n, 0.0, 1.0, integer=True)
+    b.rows(
+        "exclusive_charge",
+        "B1",
+        "charge only in charge mode",
+        Terms.of(ch) + Terms.of(mode, -p),
+        n,
+        upper=0.0,
     )
-    b.exclusive_discharge = pyo.Constraint(
-        T,
-        rule=lambda b, t: b.discharge_kw[t] <= p * (1 - b.charging[t]),
-        doc=family("B2", "discharge only in discharge mode"),
+    b.rows(
+        "exclusive_discharge",
+        "B2",
+        "discharge only in discharge mode",
+        Terms.of(dis) + Terms.of(mode, p),
+        n,
+        upper=p,
     )
-    soc0 = spec.soc_initial_frac * e
-
-    def _dyn(b: pyo.Block, t: int) -> object:
-        prev = soc0 if t == 0 else b.soc_kwh[t - 1]
-        return b.soc_kwh[t] == prev + dt_h * (eta_c * b.charge_kw[t] - b.discharge_kw[t] / eta_d)
-
-    b.soc_dynamics = pyo.Constraint(T, rule=_dyn, doc=family("B3", "state-of-charge dynamics"))
-    b.soc_final = pyo.Constraint(
-        expr=b.soc_kwh[grid.steps - 1] >= spec.soc_final_min_frac * e,
-        doc=family("B4", "final state of charge"),
+    # soc_t − soc_{t−1} − Δt η_c c_t + Δt d_t / η_d = 0, with soc_{−1} = soc_0 on the right
+    dyn = (
+        Terms.of(soc)
+        + Terms.of(soc[:-1], -1.0, index=np.arange(1, n))
+        + Terms.of(ch, -dt_h * eta_c)
+        + Terms.of(dis, dt_h / eta_d)
+    )
+    rhs = np.zeros(n)
+    rhs[0] = spec.soc_initial_frac * e
+    b.rows("soc_dynamics", "B3", "state-of-charge dynamics", dyn, n, rhs, rhs)
+    b.rows(
+        "soc_final",
+        "B4",
+        "final state of charge",
+        Terms.of(soc[-1:]),
+        1,
+        lower=spec.soc_final_min_frac * e,
     )
     if data.max_discharge_kwh is not None:
-        b.cycle_limit = pyo.Constraint(
-            expr=dt_h * sum(b.discharge_kw[t] for t in T) <= data.max_discharge_kwh,
-            doc=family("B5", "cycle limit"),
+        b.rows(
+            "cycle_limit",
+            "B5",
+            "cycle limit",
+            Terms.of(dis, dt_h).summed(),
+            1,
+            upper=data.max_discharge_kwh,
         )
-    b.degradation = pyo.Expression(
-        expr=spec.degradation_cost_yuan_per_kwh * dt_h * sum(b.discharge_kw[t] for t in T)
-    )
     rate = data.subsidy_rate_yuan_per_kwh
-    b.subsidy = pyo.Expression(
-        expr=-dt_h * sum(float(rate[t]) * b.discharge_kw[t] for t in T if rate[t] > 0)
-    )
+    paid = rate > 0
     return AssetTerms(
-        net_kw=[b.discharge_kw[t] - b.charge_kw[t] for t in T],
-        costs_yuan={"degradation": b.degradation, "subsidy": b.subsidy},
+        net_kw=Terms.of(dis) + Terms.of(ch, -1.0),
+        costs_yuan={
+            "degradation": Cost(Terms.of(dis, spec.degradation_cost_yuan_per_kwh * dt_h)),
+            "subsidy": Cost(Terms.of(dis[paid], -dt_h * rate[paid])),
+        },
     )
 
 
-def extract(b: pyo.Block, spec: BatterySpec, data: BatteryData, grid: TimeGrid) -> AssetResult:
-    T = range(grid.steps)
-    charge = np.clip(values(b.charge_kw, T), 0.0, None)
-    discharge = np.clip(values(b.discharge_kw, T), 0.0, None)
+def extract(v: Solved, spec: BatterySpec, data: BatteryData, grid: TimeGrid) -> AssetResult:
+    charge = np.clip(v["charge_kw"], 0.0, None)
+    discharge = np.clip(v["discharge_kw"], 0.0, None)
     return AssetResult(
         {
             "charge_kw": charge,
             "discharge_kw": discharge,
-            "soc_kwh": values(b.soc_kwh, T),
+            "soc_kwh": np.array(v["soc_kwh"], dtype=float),
             "subsidy_rate_yuan_per_kwh": data.subsidy_rate_yuan_per_kwh.copy(),
         },
         net_kw=discharge - charge,

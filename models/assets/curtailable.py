@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-import pyomo.environ as pyo
 from pydantic import Field
 
 from models.assets.base import (
@@ -21,10 +20,10 @@ from models.assets.base import (
     AssetTerms,
     MeasuredState,
     ResolveContext,
-    family,
-    values,
+    Solved,
 )
 from models.errors import InputProblem
+from models.linear import BlockBuilder, Cost, Terms
 from models.timegrid import TimeGrid
 
 
@@ -59,24 +58,29 @@ def resolve(
     return CurtailData(np.minimum(spec.max_curtail_kw, np.clip(ctx.load_kw, 0.0, None)))
 
 
-def build(b: pyo.Block, spec: CurtailableLoadSpec, data: CurtailData, grid: TimeGrid) -> AssetTerms:
-    T = range(grid.steps)
-    b.curtail_kw = pyo.Var(T, bounds=lambda _b, t: (0.0, float(data.limit_kw[t])))
+def build(
+    b: BlockBuilder, spec: CurtailableLoadSpec, data: CurtailData, grid: TimeGrid
+) -> AssetTerms:
+    curtail = b.var("curtail_kw", grid.steps, 0.0, data.limit_kw)
     if spec.max_curtailed_kwh is not None:
-        b.energy_budget = pyo.Constraint(
-            expr=grid.dt_h * sum(b.curtail_kw[t] for t in T) <= spec.max_curtailed_kwh,
-            doc=family("C1", "curtailed energy budget"),
+        b.rows(
+            "energy_budget",
+            "C1",
+            "curtailed energy budget",
+            Terms.of(curtail, grid.dt_h).summed(),
+            1,
+            upper=spec.max_curtailed_kwh,
         )
-    b.cost = pyo.Expression(
-        expr=spec.cost_yuan_per_kwh * grid.dt_h * sum(b.curtail_kw[t] for t in T)
+    return AssetTerms(
+        net_kw=Terms.of(curtail),
+        costs_yuan={
+            "load_curtailment": Cost(Terms.of(curtail, spec.cost_yuan_per_kwh * grid.dt_h))
+        },
     )
-    return AssetTerms(net_kw=b.curtail_kw, costs_yuan={"load_curtailment": b.cost})
 
 
-def extract(
-    b: pyo.Block, spec: CurtailableLoadSpec, data: CurtailData, grid: TimeGrid
-) -> AssetResult:
-    curtail = np.clip(values(b.curtail_kw, range(grid.steps)), 0.0, None)
+def extract(v: Solved, spec: CurtailableLoadSpec, data: CurtailData, grid: TimeGrid) -> AssetResult:
+    curtail = np.clip(v["curtail_kw"], 0.0, None)
     return AssetResult({"curtail_kw": curtail}, net_kw=curtail)
 
 

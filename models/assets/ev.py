@@ -17,7 +17,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.assets.base import (
@@ -28,13 +27,12 @@ from models.assets.base import (
     AssetTerms,
     MeasuredState,
     ResolveContext,
+    Solved,
     Timestamp,
-    family,
-    linear,
     to_time,
-    values,
 )
 from models.errors import InputProblem
+from models.linear import BlockBuilder, Cost, Terms
 from models.series import SeriesError, data_path
 from models.timegrid import TimeGrid, TimeGridError
 
@@ -216,83 +214,85 @@ def resolve(spec: EvChargingSpec, ctx: ResolveContext, problems: list[InputProbl
     )
 
 
-def _pair_index(data: EvData) -> tuple[list[range], list[list[int]]]:
-    """Flat variable numbers of each session's steps, and the pairs present at each step."""
-    offsets = np.concatenate([[0], np.cumsum(data.last - data.first)]).astype(int)
-    of_session = [range(offsets[s], offsets[s + 1]) for s in range(len(data.first))]
-    at_step: list[list[int]] = [[] for _ in range(int(data.last.max(initial=0)))]
-    for s, rng in enumerate(of_session):
-        for i, t in zip(rng, range(data.first[s], data.last[s]), strict=True):
-            at_step[t].append(i)
-    return of_session, at_step
+def _pairs(data: EvData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One variable per (session, step in its window), numbered flat session by session:
+    per pair its session and its step, and per session the first pair (with the end)."""
+    lengths = data.last - data.first
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    session = np.repeat(np.arange(len(lengths)), lengths)
+    step = np.arange(offsets[-1]) - offsets[session] + data.first[session]
+    return session, step.astype(np.int64), offsets
 
 
-def build(b: pyo.Block, spec: EvChargingSpec, data: EvData, grid: TimeGrid) -> AssetTerms:
-    T = range(grid.steps)
-    S = range(len(data.first))
+def build(b: BlockBuilder, spec: EvChargingSpec, data: EvData, grid: TimeGrid) -> AssetTerms:
+    n_sessions = len(data.first)
     dt_h = grid.dt_h
-    of_session, at_step = _pair_index(data)
-    at_step += [[] for _ in range(grid.steps - len(at_step))]
-    n_pairs = of_session[-1].stop if of_session else 0
-    # One variable per (session, step in its window), numbered flat: a 2-D sparse pyomo Set
-    # costs more to build than the model itself needs.
-    limit = np.repeat(data.power_kw, data.last - data.first)
-    lower = -limit if spec.v2g else np.zeros(n_pairs)
-    b.charge_kw = pyo.Var(range(n_pairs), bounds=lambda _b, i: (float(lower[i]), float(limit[i])))
-    q = [b.charge_kw[i] for i in range(n_pairs)]
+    session, step, offsets = _pairs(data)
+    n_pairs = len(session)
+    limit = data.power_kw[session]
+    q = b.var("charge_kw", n_pairs, -limit if spec.v2g else 0.0, limit)
     # (intraday V2G: a vehicle that took more than its need before now has a negative need)
-    b.unmet_kwh = pyo.Var(S, bounds=lambda _b, s: (0.0, max(0.0, float(data.energy_kwh[s]))))
-    b.session_energy = pyo.Constraint(
-        S,
-        rule=lambda b, s: (
-            linear([dt_h] * len(of_session[s]), [q[i] for i in of_session[s]]) + b.unmet_kwh[s]
-            == float(data.energy_kwh[s])
-        ),
-        doc=family("E1", "session energy by departure"),
+    unmet = b.var("unmet_kwh", n_sessions, 0.0, np.maximum(0.0, data.energy_kwh))
+    b.rows(
+        "session_energy",
+        "E1",
+        "session energy by departure",
+        Terms.of(q, dt_h, index=session) + Terms.of(unmet),
+        n_sessions,
+        data.energy_kwh,
+        data.energy_kwh,
     )
-
-    def _site(b: pyo.Block, t: int) -> object:
-        if not at_step[t]:
-            return pyo.Constraint.Skip
-        flow = linear([1.0] * len(at_step[t]), [q[i] for i in at_step[t]])
-        return (-data.limit_kw if spec.v2g else None, flow, data.limit_kw)
-
-    b.site_limit = pyo.Constraint(T, rule=_site, doc=family("E2", "site and charger limit"))
+    # one row per step with a vehicle plugged in
+    used = np.unique(step)
+    row_of_step = np.full(grid.steps, -1, dtype=np.int64)
+    row_of_step[used] = np.arange(len(used))
+    b.rows(
+        "site_limit",
+        "E2",
+        "site and charger limit",
+        Terms.of(q, 1.0, index=row_of_step[step]),
+        len(used),
+        -data.limit_kw if spec.v2g else -np.inf,
+        data.limit_kw,
+    )
     if spec.v2g:
-        stored0 = data.initial_stored_kwh()
-        first_of = {rng.start: float(stored0[s]) for s, rng in enumerate(of_session)}
-        b.stored_kwh = pyo.Var(range(n_pairs), bounds=(0.0, None))
-
-        def _v2g(b: pyo.Block, i: int) -> object:
-            prev = first_of[i] if i in first_of else b.stored_kwh[i - 1]
-            return b.stored_kwh[i] == prev + dt_h * q[i]
-
-        b.v2g_energy = pyo.Constraint(
-            range(n_pairs), rule=_v2g, doc=family("E3", "V2G energy above arrival level")
+        stored = b.var("stored_kwh", n_pairs, 0.0, np.inf)
+        # stored_i − stored_{i−1} − Δt q_i = 0 within a session; the first pair of a session
+        # starts from what the vehicle already holds
+        later = np.ones(n_pairs, dtype=bool)
+        later[offsets[:-1]] = False
+        idx = np.flatnonzero(later)
+        rhs = np.zeros(n_pairs)
+        rhs[offsets[:-1]] = data.initial_stored_kwh()
+        b.rows(
+            "v2g_energy",
+            "E3",
+            "V2G energy above arrival level",
+            Terms.of(stored) + Terms.of(stored[idx - 1], -1.0, index=idx) + Terms.of(q, -dt_h),
+            n_pairs,
+            rhs,
+            rhs,
         )
-    b.unmet_penalty = pyo.Expression(
-        expr=spec.unmet_energy_penalty_yuan_per_kwh * sum(b.unmet_kwh[s] for s in S)
+    return AssetTerms(
+        net_kw=Terms.of(q, -1.0, index=step),
+        costs_yuan={
+            "unmet_energy_penalty": Cost(Terms.of(unmet, spec.unmet_energy_penalty_yuan_per_kwh))
+        },
     )
-    net_kw = [linear([-1.0] * len(at_step[t]), [q[i] for i in at_step[t]]) for t in T]
-    return AssetTerms(net_kw=net_kw, costs_yuan={"unmet_energy_penalty": b.unmet_penalty})
 
 
-def extract(b: pyo.Block, spec: EvChargingSpec, data: EvData, grid: TimeGrid) -> AssetResult:
-    of_session, _ = _pair_index(data)
-    n_pairs = of_session[-1].stop if of_session else 0
-    flat = values(b.charge_kw, range(n_pairs))
-    charge = np.zeros(grid.steps)
-    connected = np.zeros(grid.steps)
-    unmet_at_departure = np.zeros(grid.steps)
+def extract(v: Solved, spec: EvChargingSpec, data: EvData, grid: TimeGrid) -> AssetResult:
+    _, step, offsets = _pairs(data)
+    flat = np.asarray(v["charge_kw"], dtype=float)
+    unmet = np.clip(np.asarray(v["unmet_kwh"], dtype=float), 0.0, None)
+    charge = np.bincount(step, weights=flat, minlength=grid.steps)
+    connected = np.bincount(step, minlength=grid.steps).astype(float)
+    unmet_at_departure = np.bincount(data.last - 1, weights=unmet, minlength=grid.steps)
     records = []
     ids = data.session_ids()
     stored0 = data.initial_stored_kwh()
     for s in range(len(data.first)):
-        p = flat[of_session[s].start : of_session[s].stop]
-        charge[data.first[s] : data.last[s]] += p
-        connected[data.first[s] : data.last[s]] += 1
-        unmet = max(0.0, float(pyo.value(b.unmet_kwh[s])))
-        unmet_at_departure[data.last[s] - 1] += unmet
+        p = flat[offsets[s] : offsets[s + 1]]
         records.append(
             {
                 "session": int(ids[s]),
@@ -300,12 +300,12 @@ def extract(b: pyo.Block, spec: EvChargingSpec, data: EvData, grid: TimeGrid) ->
                 "end_step": int(data.last[s]),
                 "energy_kwh": float(data.energy_kwh[s]),
                 "delivered_kwh": float(p.sum() * grid.dt_h),
-                "unmet_kwh": unmet,
+                "unmet_kwh": float(unmet[s]),
                 "min_stored_kwh": float(stored0[s] + np.cumsum(p).min() * grid.dt_h)
                 if len(p)
                 else float(stored0[s]),
                 "max_power_kw": float(np.abs(p).max()) if len(p) else 0.0,
-                "charge_kw": [round(float(v), 6) for v in p],
+                "charge_kw": np.round(p, 6).tolist(),
             }
         )
     return AssetResult(

@@ -21,10 +21,11 @@ from models.assets.base import (
     AssetTerms,
     MeasuredState,
     ResolveContext,
+    Solved,
     family,
-    values,
 )
 from models.errors import InputProblem
+from models.linear import BlockBuilder, Cost, Terms
 from models.series import resolve_series
 from models.timegrid import TimeGrid
 
@@ -99,20 +100,22 @@ def resolve(spec: PvSpec, ctx: ResolveContext, problems: list[InputProblem]) -> 
     return PvData(available_kw=np.clip(avail, 0.0, None))
 
 
-def build(b: pyo.Block, spec: PvSpec, data: PvData, grid: TimeGrid) -> AssetTerms:
-    T = range(grid.steps)
+def build(b: BlockBuilder, spec: PvSpec, data: PvData, grid: TimeGrid) -> AssetTerms:
     # V1: 0 ≤ p_t ≤ A_t, as bounds (availability is data, never in conflict with anything).
-    b.power_kw = pyo.Var(T, bounds=lambda _b, t: (0.0, float(data.available_kw[t])))
-    b.curtailment_cost = pyo.Expression(
-        expr=spec.curtailment_cost_yuan_per_kwh
-        * grid.dt_h
-        * sum(float(data.available_kw[t]) - b.power_kw[t] for t in T)
+    power = b.var("power_kw", grid.steps, 0.0, data.available_kw)
+    rate = spec.curtailment_cost_yuan_per_kwh * grid.dt_h
+    return AssetTerms(
+        net_kw=Terms.of(power),
+        costs_yuan={
+            "pv_curtailment": Cost(
+                Terms.of(power, -rate), constant_yuan=rate * float(data.available_kw.sum())
+            )
+        },
     )
-    return AssetTerms(net_kw=b.power_kw, costs_yuan={"pv_curtailment": b.curtailment_cost})
 
 
-def extract(b: pyo.Block, spec: PvSpec, data: PvData, grid: TimeGrid) -> AssetResult:
-    power = np.clip(values(b.power_kw, range(grid.steps)), 0.0, None)
+def extract(v: Solved, spec: PvSpec, data: PvData, grid: TimeGrid) -> AssetResult:
+    power = np.clip(v["power_kw"], 0.0, None)
     return AssetResult(
         {
             "power_kw": power,

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-import pyomo.environ as pyo
 from pydantic import Field, model_validator
 
 from models.assets.base import (
@@ -22,13 +21,12 @@ from models.assets.base import (
     AssetTerms,
     MeasuredState,
     ResolveContext,
+    Solved,
     Timestamp,
-    family,
-    linear,
     to_time,
-    values,
 )
 from models.errors import InputProblem
+from models.linear import BlockBuilder, Cost, Terms
 from models.timegrid import TimeGrid, TimeGridError
 
 
@@ -126,46 +124,45 @@ def resolve(spec: ShiftableLoadSpec, ctx: ResolveContext, problems: list[InputPr
     return JobData(prof, np.arange(lo, hi - n + 1), spec.value_yuan is not None)
 
 
-def build(b: pyo.Block, spec: ShiftableLoadSpec, data: JobData, grid: TimeGrid) -> AssetTerms:
-    T = range(grid.steps)
+def build(b: BlockBuilder, spec: ShiftableLoadSpec, data: JobData, grid: TimeGrid) -> AssetTerms:
     n = len(data.profile_kw)
-    b.K = pyo.Set(initialize=data.starts.tolist(), ordered=True)
-    b.start = pyo.Var(b.K, domain=pyo.Binary)
-    runs = sum(b.start[k] for k in b.K)
-    b.one_start = pyo.Constraint(
-        expr=(runs <= 1) if data.optional else (runs == 1), doc=family("J1", "one start in window")
+    start = b.var("start", len(data.starts), 0.0, 1.0, integer=True)
+    b.rows(
+        "one_start",
+        "J1",
+        "one start in window",
+        Terms.of(start).summed(),
+        1,
+        0.0 if data.optional else 1.0,
+        1.0,
     )
-    # Starts covering step t are the contiguous range [t − n + 1, t] ∩ K: no scan over K.
-    first, last = int(data.starts[0]), int(data.starts[-1])
-    prof = data.profile_kw.tolist()
-    # J2 as plain linear expressions (negative: consumption) so that the power balance embeds
-    # them without a named-expression indirection the compiler would walk again.
-    start = [b.start[k] for k in data.starts]  # start[k - first]
-    net_kw = []
-    for t in T:
-        ks = range(max(first, t - n + 1), min(last, t) + 1)
-        net_kw.append(linear([-prof[t - k] for k in ks], [start[k - first] for k in ks]))
-    costs: dict[str, object] = {}
-    if data.optional:
-        b.value = pyo.Expression(expr=-float(spec.value_yuan or 0.0) * runs)
-        costs["job_value"] = b.value
-    return AssetTerms(net_kw=net_kw, costs_yuan=costs)
+    # J2: a start at k draws the profile over k … k + n − 1 (negative: consumption)
+    return AssetTerms(
+        net_kw=Terms.of(
+            np.repeat(start, n),
+            np.tile(-data.profile_kw, len(start)),
+            index=(data.starts[:, None] + np.arange(n)[None, :]).ravel(),
+        ),
+        costs_yuan=(
+            {"job_value": Cost(Terms.of(start, -float(spec.value_yuan or 0.0)))}
+            if data.optional
+            else {}
+        ),
+    )
 
 
-def extract(b: pyo.Block, spec: ShiftableLoadSpec, data: JobData, grid: TimeGrid) -> AssetResult:
-    x = values(b.start, list(data.starts))
+def extract(v: Solved, spec: ShiftableLoadSpec, data: JobData, grid: TimeGrid) -> AssetResult:
+    x = np.asarray(v["start"], dtype=float)
+    n = len(data.profile_kw)
     power = np.zeros(grid.steps)
-    for k, v in zip(data.starts, x, strict=True):
-        power[k : k + len(data.profile_kw)] += v * data.profile_kw
-    starts = [int(k) for k, v in zip(data.starts, x, strict=True) if v > 0.5]
-    records = [
-        {"start_step": k, "start": grid.index[k].isoformat(), "weight": float(v)}
-        for k, v in zip(data.starts, x, strict=True)
-        if v > 1e-6
-    ]
     running = np.zeros(grid.steps)
-    for k in starts:
-        running[k : k + len(data.profile_kw)] = 1.0
+    records = []
+    for k, w in zip(data.starts.tolist(), x.tolist(), strict=True):
+        if w > 1e-6:
+            power[k : k + n] += w * data.profile_kw
+            records.append({"start_step": k, "start": grid.index[k].isoformat(), "weight": w})
+        if w > 0.5:
+            running[k : k + n] = 1.0
     return AssetResult({"power_kw": power, "running": running}, net_kw=-power, records=records)
 
 

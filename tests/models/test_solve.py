@@ -31,7 +31,14 @@ def test_import_export_binaries_only_where_both_flows_can_happen() -> None:
     np.testing.assert_allclose(imp_max, [50.0, 50.0])
     np.testing.assert_allclose(exp_max, [0.0, 50.0])
     pm = build_park_model(park)
-    assert list(pm.model.TX) == [1]
+    # one mode binary, for step 1 (its P4 rows are the only ones there)
+    assert [g.name for g in pm.lm.groups if g.integer] == ["importing"]
+    assert len(pm.model.importing) == 1
+    assert [f.eq for f in pm.lm.families].count("P4") == 2
+    mode_rows = [f for f in pm.lm.families if f.key == "import_mode"]
+    start, index, _ = pm.lm.csc()
+    imp1 = int(pm.import_cols[1])
+    assert mode_rows[0].start in index[start[imp1] : start[imp1 + 1]]
     s = solve(d)
     np.testing.assert_allclose(s.frame["import_kw"], [50.0, 0.0], atol=1e-9)
     np.testing.assert_allclose(s.frame["export_kw"], [0.0, 50.0], atol=1e-9)
@@ -110,12 +117,12 @@ def test_restricted_submip_moves_only_the_assets_owning_fractional_binaries(seed
         _restricted_submip,
         _solve_lp,
         column_groups,
-        compile_model,
+        compile_linear,
         feasible_point,
     )
 
     park = generated_park(MEDIUM, seed, 1)
-    compiled = compile_model(build_park_model(park).model)
+    compiled = compile_linear(build_park_model(park).lm)
     lp = compiled.lp
     x, _ = _solve_lp(lp, np.asarray(lp.col_lower_).copy(), np.asarray(lp.col_upper_).copy(), False)
     assert x is not None
