@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
+import scipy.sparse as sp
 
 ArrayLike = float | np.ndarray | list[float]
 
@@ -43,8 +44,11 @@ class Terms:
         """``e_i = coef_i · x[cols_i]`` (element ``i`` is the ``i``-th column unless
         ``index`` says otherwise)."""
         cols = np.asarray(cols, dtype=np.int64)
-        idx = np.arange(len(cols)) if index is None else np.asarray(index, dtype=np.int64)
-        return Terms(idx, cols, np.broadcast_to(np.asarray(coef, dtype=float), cols.shape).copy())
+        n = len(cols)
+        idx = np.arange(n) if index is None else np.asarray(index, dtype=np.int64)
+        scalar = np.ndim(coef) == 0
+        coefs = np.full(n, float(coef)) if scalar else np.array(coef, dtype=float)  # type: ignore[arg-type]
+        return Terms(idx, cols, coefs)
 
     @staticmethod
     def empty() -> Terms:
@@ -53,10 +57,17 @@ class Terms:
         )
 
     def __add__(self, other: Terms) -> Terms:
+        return Terms.join([self, other])
+
+    @staticmethod
+    def join(parts: list[Terms]) -> Terms:
+        """The sum of several expressions over the same elements."""
+        if not parts:
+            return Terms.empty()
         return Terms(
-            np.concatenate([self.index, other.index]),
-            np.concatenate([self.cols, other.cols]),
-            np.concatenate([self.coefs, other.coefs]),
+            np.concatenate([p.index for p in parts]),
+            np.concatenate([p.cols for p in parts]),
+            np.concatenate([p.coefs for p in parts]),
         )
 
     def __neg__(self) -> Terms:
@@ -138,8 +149,7 @@ class LinearModel:
         integer: bool = False,
     ) -> np.ndarray:
         """Add ``n`` columns; returns their indices. Binaries: ``integer`` with bounds [0, 1]."""
-        lo = np.broadcast_to(np.asarray(lower, dtype=float), (n,)).copy()
-        up = np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy()
+        lo, up = _vector(lower, n), _vector(upper, n)
         start = self.num_col
         self.num_col += n
         self.groups.append(VarGroup(block, name, start, self.num_col, integer))
@@ -166,14 +176,14 @@ class LinearModel:
         if n == 0:
             return np.zeros(0, dtype=np.int64)
         counts = np.bincount(lhs.index, minlength=n)
-        if len(counts) > n or np.any(counts == 0):
+        if len(counts) > n or not counts.all():
             raise ValueError(f"{self.name}/{block}: family {eq} {key} has rows without terms")
         start = self.num_row
         self.num_row += n
         self.families.append(Family(block, key, eq, title, start, self.num_row))
-        self._a.append(lhs.at(np.arange(start, self.num_row)))
-        self._row_lower.append(np.broadcast_to(np.asarray(lower, dtype=float), (n,)).copy())
-        self._row_upper.append(np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy())
+        self._a.append(Terms(lhs.index + start, lhs.cols, lhs.coefs))
+        self._row_lower.append(_vector(lower, n))
+        self._row_upper.append(_vector(upper, n))
         return np.arange(start, self.num_row)
 
     def cost(self, terms: Terms, constant: float = 0.0) -> None:
@@ -206,23 +216,15 @@ class LinearModel:
         rows = np.concatenate([t.index for t in self._a]) if self._a else np.zeros(0, int)
         cols = np.concatenate([t.cols for t in self._a]) if self._a else np.zeros(0, int)
         vals = np.concatenate([t.coefs for t in self._a]) if self._a else np.zeros(0)
-        # one key per (column, row): sorting it orders the matrix column-wise and puts
-        # duplicates side by side
-        key = cols * max(self.num_row, 1) + rows
-        order = np.argsort(key, kind="stable")
-        key, vals = key[order], vals[order]
-        first = np.ones(len(key), dtype=bool)
-        first[1:] = key[1:] != key[:-1]
-        group = np.cumsum(first) - 1
-        vals = np.bincount(group, weights=vals, minlength=int(first.sum()))
-        key = key[first]
-        keep = vals != 0.0
-        key, vals = key[keep], vals[keep]
-        c = key // max(self.num_row, 1)
-        r = key % max(self.num_row, 1)
-        start = np.zeros(self.num_col + 1, dtype=np.int32)
-        np.cumsum(np.bincount(c, minlength=self.num_col), out=start[1:])
-        return start, r.astype(np.int32), vals.astype(float)
+        # scipy's conversion is a counting sort in C (1 ms on the large park against 6 ms for
+        # numpy's argsort of (column, row) keys); it sums duplicates and keeps rows in order
+        a = sp.coo_matrix(
+            (vals, (rows.astype(np.int32), cols.astype(np.int32))),
+            shape=(self.num_row, self.num_col),
+        ).tocsc()
+        a.sum_duplicates()
+        a.eliminate_zeros()
+        return a.indptr.astype(np.int32), a.indices.astype(np.int32), a.data.astype(float)
 
     def column_blocks(self) -> np.ndarray:
         """Per column, the index of its block among :meth:`blocks` (−1: the model's own)."""
@@ -287,6 +289,13 @@ class BlockBuilder:
         upper: ArrayLike = np.inf,
     ) -> np.ndarray:
         return self.lm.rows(self.block, key, eq, title, lhs, n, lower, upper)
+
+
+def _vector(value: ArrayLike, n: int) -> np.ndarray:
+    """``value`` as a new float vector of length ``n`` (a scalar repeated)."""
+    if isinstance(value, float | int):
+        return np.full(n, float(value))
+    return np.array(np.broadcast_to(np.asarray(value, dtype=float), (n,)))
 
 
 def _cat(parts: list[np.ndarray]) -> np.ndarray:

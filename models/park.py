@@ -129,9 +129,7 @@ def build_park_model(park: ResolvedPark) -> ParkModel:
         terms[spec.id] = handler_for(spec).build(
             BlockBuilder(lm, spec.id), spec, park.asset_data[spec.id], grid
         )
-    balance = Terms.of(imp) + Terms.of(exp, -1.0)
-    for t in terms.values():
-        balance = balance + t.net_kw
+    balance = Terms.join([Terms.of(imp), Terms.of(exp, -1.0)] + [t.net_kw for t in terms.values()])
     lm.rows(None, "power_balance", "P1", "power balance", balance, n, park.load_kw, park.load_kw)
     lm.rows(
         None, "import_limit", "P2", "grid import limit", Terms.of(imp), n, upper=g.import_limit_kw

@@ -32,6 +32,7 @@ from models.linear import Terms
 from models.park import ParkModel, build_park_model
 from models.results import ParkSchedule, schedule_from_solved
 from models.solve import (
+    ArrayLp,
     CompiledModel,
     ModelSize,
     SolveResult,
@@ -266,19 +267,19 @@ def _ask(
     prob: ResponseProblem, q: _Question, options: SolverOptions, what: str
 ) -> tuple[np.ndarray, SolveResult]:
     t0 = time.perf_counter()
-    lp = highspy.HighsLp()
-    lp.num_col_ = len(q.cost)
-    lp.num_row_ = len(prob.row_lower)
-    lp.col_cost_ = q.cost
-    lp.offset_ = q.offset
-    lp.col_lower_ = q.col_lower
-    lp.col_upper_ = q.col_upper
-    lp.row_lower_ = prob.row_lower
-    lp.row_upper_ = q.row_upper
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = prob.a_start
-    lp.a_matrix_.index_ = prob.a_index
-    lp.a_matrix_.value_ = prob.a_value
+    lp = ArrayLp(
+        num_col_=len(q.cost),
+        num_row_=len(prob.row_lower),
+        col_cost_=q.cost,
+        offset_=q.offset,
+        col_lower_=q.col_lower,
+        col_upper_=q.col_upper,
+        row_lower_=prob.row_lower,
+        row_upper_=q.row_upper,
+        a_start=prob.a_start,
+        a_index=prob.a_index,
+        a_value=prob.a_value,
+    )
     compiled = CompiledModel(
         lp=lp,
         columns=[],
@@ -286,7 +287,6 @@ def _ask(
         integer=prob.integer,
         size=prob.size,
         groups=prob.groups,
-        csc=(prob.a_start, prob.a_index, prob.a_value),
         basis=prob.basis,
     )
     handoff_s = time.perf_counter() - t0

@@ -197,10 +197,14 @@ def verify(
 def net_range(
     spec: ShiftableLoadSpec, data: JobData, grid: TimeGrid
 ) -> tuple[np.ndarray, np.ndarray]:
-    most = np.zeros(grid.steps)
     n = len(data.profile_kw)
-    for k in data.starts:
-        most[k : k + n] = np.maximum(most[k : k + n], data.profile_kw)
+    # the largest draw at each step over every start that covers it
+    most = np.zeros(grid.steps)
+    np.maximum.at(
+        most,
+        (data.starts[:, None] + np.arange(n)[None, :]).ravel(),
+        np.tile(data.profile_kw, len(data.starts)),
+    )
     return -most, np.zeros(grid.steps)
 
 
