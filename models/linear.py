@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 import scipy.sparse as sp
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 ArrayLike = float | np.ndarray | list[float]
 
@@ -191,6 +192,34 @@ class LinearModel:
         self._cost.append(terms.summed())
         self.offset += float(constant)
 
+    def append(self, other: LinearModel, prefix: str) -> int:
+        """Add every column, row and cost of ``other`` (its blocks renamed ``prefix/block``,
+        its own ``prefix``); returns the offset of its columns here (the monolithic VPP model
+        holds one park model per block this way)."""
+        col0, row0 = self.num_col, self.num_row
+
+        def name(block: str | None) -> str:
+            return prefix if block is None else f"{prefix}/{block}"
+
+        for g in other.groups:
+            self.groups.append(
+                VarGroup(name(g.block), g.name, g.start + col0, g.stop + col0, g.integer)
+            )
+        for f in other.families:
+            self.families.append(
+                Family(name(f.block), f.key, f.eq, f.title, f.start + row0, f.stop + row0)
+            )
+        self._lower += other._lower
+        self._upper += other._upper
+        self._row_lower += other._row_lower
+        self._row_upper += other._row_upper
+        self._a += [Terms(t.index + row0, t.cols + col0, t.coefs) for t in other._a]
+        self._cost += [Terms(t.index, t.cols + col0, t.coefs) for t in other._cost]
+        self.offset += other.offset
+        self.num_col += other.num_col
+        self.num_row += other.num_row
+        return col0
+
     # --- assembled arrays -------------------------------------------------------------------
 
     def col_bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -342,7 +371,10 @@ def to_pyomo(lm: LinearModel) -> pyo.ConcreteModel:
 
     def _row(r: int) -> Any:
         a, b = row_start[r], row_start[r + 1]
-        body = sum(float(val_of[k]) * column[col_of[k]] for k in range(a, b))
+        # one LinearExpression of monomials: ~5× faster to build than sum() of products
+        body = LinearExpression(
+            [MonomialTermExpression((float(val_of[k]), column[col_of[k]])) for k in range(a, b)]
+        )
         lo = None if np.isinf(row_lo[r]) else float(row_lo[r])
         up = None if np.isinf(row_up[r]) else float(row_up[r])
         if lo is not None and lo == up:
@@ -362,7 +394,9 @@ def to_pyomo(lm: LinearModel) -> pyo.ConcreteModel:
     c = lm.col_cost()
     nz = np.flatnonzero(c)
     m.objective = pyo.Objective(
-        expr=sum(float(c[j]) * column[j] for j in nz) + lm.offset, sense=pyo.minimize
+        expr=LinearExpression([MonomialTermExpression((float(c[j]), column[j])) for j in nz])
+        + lm.offset,
+        sense=pyo.minimize,
     )
     return m
 

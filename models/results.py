@@ -99,7 +99,7 @@ def _frame(
     imp = x[pm.import_cols]
     exp = x[pm.export_cols]
     cols: dict[str, Any] = {
-        "timestamp": [ts.isoformat() for ts in grid.index],
+        "timestamp": grid.iso,
         "load_kw": park.load_kw,
         "import_kw": np.clip(imp, 0.0, None),
         "export_kw": np.clip(exp, 0.0, None),

@@ -100,6 +100,11 @@ class TimeGrid:
         )
 
     @cached_property
+    def iso(self) -> list[str]:
+        """Step start times as ISO 8601 strings with their UTC offset (schedule timestamps)."""
+        return [ts.isoformat() for ts in self.index]
+
+    @cached_property
     def hours(self) -> np.ndarray:
         """Local clock hour of each step start as a float (14.25 for 14:15)."""
         idx = self.index

@@ -1,7 +1,8 @@
 """DR event allocation across a VPP's parks: the monolithic MILP (small VPPs, and the reference
 for the decomposition of vpp/decomposition.py).
 
-One model holds every park's model as a block, each with its own constraints unchanged, plus
+One model holds every park's model as a block (models/linear.py: ``LinearModel.append``), each
+with its own constraints unchanged, plus
 the event's coupling rows (docs/model.md, V2–V3). With ``b_{p,t}`` park p's baseline net import
 (its optimal schedule without the event) and the event window W:
 
@@ -22,13 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pyomo.environ as pyo
 
-from models.assets.base import family, values
-from models.linear import pyomo_columns
+from models.linear import LinearModel, Terms
 from models.park import build_park_model
 from models.results import ParkSchedule, schedule_from_solved, schedule_park
-from models.solve import SolverOptions, solve_model
+from models.solve import SolverOptions, serial_dot, solve_linear
 from models.spec import ResolvedPark
 from models.timegrid import TimeGrid
 from vpp.event import DrEvent
@@ -201,66 +200,64 @@ def allocate_monolithic(
     if len(baselines) != len(parks):
         raise ValueError(f"{len(baselines)} baselines for {len(parks)} parks")
     base_net = [b.net_import_kw for b in baselines]
-    m = pyo.ConcreteModel(name=f"vpp-{event.id}")
-    m.W = pyo.Set(initialize=steps, ordered=True)
-    models = []
-    park_models = []
-    for i, p in enumerate(parks):
-        built = build_park_model(p)
-        pm = built.model
-        pm.objective.deactivate()
-        m.add_component(f"park_{i}", pm)
-        models.append(pm)
-        park_models.append(built)
-    m.delivered_kw = pyo.Var(range(len(parks)), m.W)
-    m.shortfall_kw = pyo.Var(m.W, domain=pyo.NonNegativeReals)
-
-    def _delivery(m: pyo.ConcreteModel, i: int, t: int) -> Any:
-        pm = models[i]
-        return m.delivered_kw[i, t] == sign * (
-            float(base_net[i][t]) - (pm.import_kw[t] - pm.export_kw[t])
+    lm = LinearModel(f"vpp-{event.id}")
+    w = np.asarray(steps, dtype=np.int64)
+    built = [build_park_model(p) for p in parks]
+    first = [lm.append(pm.lm, f"park_{i}") for i, pm in enumerate(built)]
+    costs = [(pm.lm.col_cost(), pm.lm.offset) for pm in built]
+    delivered = lm.var(None, "delivered_kw", len(parks) * len(w), -np.inf, np.inf)
+    shortfall_cols = lm.var(None, "shortfall_kw", len(w), 0.0, np.inf)
+    for i, pm in enumerate(built):
+        # V2: d_{p,t} + s (imp_t − exp_t) = s b_t
+        d = delivered[i * len(w) : (i + 1) * len(w)]
+        lm.rows(
+            None,
+            f"delivery_{i}",
+            "V2",
+            "park delivery vs baseline",
+            Terms.of(d)
+            + Terms.of(pm.import_cols[w] + first[i], sign)
+            + Terms.of(pm.export_cols[w] + first[i], -sign),
+            len(w),
+            sign * base_net[i][w],
+            sign * base_net[i][w],
         )
-
-    m.delivery = pyo.Constraint(
-        range(len(parks)), m.W, rule=_delivery, doc=family("V2", "park delivery vs baseline")
-    )
-    req = dict(zip(steps, requested, strict=True))
-    m.request = pyo.Constraint(
-        m.W,
-        rule=lambda m, t: (
-            sum(m.delivered_kw[i, t] for i in range(len(parks))) + m.shortfall_kw[t]
-            >= float(req[t])
-        ),
-        doc=family("V3", "event request"),
+    lm.rows(
+        None,
+        "request",
+        "V3",
+        "event request",
+        Terms.of(delivered, 1.0, index=np.tile(np.arange(len(w)), len(parks)))
+        + Terms.of(shortfall_cols),
+        len(w),
+        lower=requested,
     )
     short_price = (event.shortfall_penalty_yuan_per_kwh + event.price_yuan_per_kwh) * grid.dt_h
-    m.objective = pyo.Objective(
-        expr=sum(pm.objective.expr for pm in models)
-        + short_price * sum(m.shortfall_kw[t] for t in m.W),
-        sense=pyo.minimize,
-    )
-    res = solve_model(m, opts, name=f"vpp-{event.id}")
+    lm.cost(Terms.of(shortfall_cols, short_price))
+    res, x = solve_linear(lm, opts, name=f"vpp-{event.id}")
     out = []
     for i, p in enumerate(parks):
-        pm = models[i]
-        net = values(pm.import_kw, range(grid.steps)) - values(pm.export_kw, range(grid.steps))
+        pm = built[i]
+        own_x = x[first[i] : first[i] + pm.lm.num_col]
+        net = own_x[pm.import_cols] - own_x[pm.export_cols]
+        cost, offset = costs[i]
         out.append(
             ParkAllocation(
                 p.spec.id,
                 base_net[i],
                 net,
-                np.array([sign * (base_net[i][t] - net[t]) for t in steps]),
+                sign * (base_net[i][w] - net[w]),
                 baselines[i].cost_yuan,
-                float(pyo.value(pm.objective.expr)),
+                float(serial_dot(cost, own_x)) + offset,
             )
         )
-    shortfall = np.clip(values(m.shortfall_kw, steps), 0.0, None)
+    shortfall = np.clip(x[shortfall_cols], 0.0, None)
     schedules = {}
     if with_schedules:
-        for p, built, pa in zip(parks, park_models, out, strict=True):
+        for i, (p, pa) in enumerate(zip(parks, out, strict=True)):
             own = dataclasses.replace(res, objective=pa.cost_yuan, bound=None)
-            x = np.array([v.value for v in pyomo_columns(built.model, built.lm)], dtype=float)
-            schedules[p.spec.id] = schedule_from_solved(p, built, own, x)
+            own_x = x[first[i] : first[i] + built[i].lm.num_col]
+            schedules[p.spec.id] = schedule_from_solved(p, built[i], own, own_x)
     return Allocation(
         event,
         steps,

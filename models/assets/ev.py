@@ -288,26 +288,34 @@ def extract(v: Solved, spec: EvChargingSpec, data: EvData, grid: TimeGrid) -> As
     charge = np.bincount(step, weights=flat, minlength=grid.steps)
     connected = np.bincount(step, minlength=grid.steps).astype(float)
     unmet_at_departure = np.bincount(data.last - 1, weights=unmet, minlength=grid.steps)
-    records = []
-    ids = data.session_ids()
+    ids = data.session_ids().tolist()
     stored0 = data.initial_stored_kwh()
-    for s in range(len(data.first)):
-        p = flat[offsets[s] : offsets[s + 1]]
-        records.append(
-            {
-                "session": int(ids[s]),
-                "first_step": int(data.first[s]),
-                "end_step": int(data.last[s]),
-                "energy_kwh": float(data.energy_kwh[s]),
-                "delivered_kwh": float(p.sum() * grid.dt_h),
-                "unmet_kwh": float(unmet[s]),
-                "min_stored_kwh": float(stored0[s] + np.cumsum(p).min() * grid.dt_h)
-                if len(p)
-                else float(stored0[s]),
-                "max_power_kw": float(np.abs(p).max()) if len(p) else 0.0,
-                "charge_kw": np.round(p, 6).tolist(),
-            }
-        )
+    # per session at once (500 sessions on the large park: a loop of numpy calls took 20 ms)
+    lo, hi = offsets[:-1], offsets[1:]
+    cum = np.cumsum(flat) * grid.dt_h
+    before = np.concatenate([[0.0], cum])[lo]
+    delivered = np.concatenate([[0.0], cum])[hi] - before
+    if len(flat):
+        # the lowest energy held above arrival, after each step of the stay
+        min_stored = stored0 + np.minimum.reduceat(cum - np.repeat(before, hi - lo), lo)
+        max_power = np.maximum.reduceat(np.abs(flat), lo)
+    else:
+        min_stored, max_power = stored0.copy(), np.zeros(len(lo))
+    rounded = np.round(flat, 6).tolist()
+    records = [
+        {
+            "session": ids[s],
+            "first_step": int(data.first[s]),
+            "end_step": int(data.last[s]),
+            "energy_kwh": float(data.energy_kwh[s]),
+            "delivered_kwh": float(delivered[s]),
+            "unmet_kwh": float(unmet[s]),
+            "min_stored_kwh": float(min_stored[s]),
+            "max_power_kw": float(max_power[s]),
+            "charge_kw": rounded[lo[s] : hi[s]],
+        }
+        for s in range(len(lo))
+    ]
     return AssetResult(
         {"charge_kw": charge, "connected": connected, "unmet_kwh": unmet_at_departure},
         net_kw=-charge,

@@ -160,7 +160,7 @@ def extract(v: Solved, spec: ShiftableLoadSpec, data: JobData, grid: TimeGrid) -
     for k, w in zip(data.starts.tolist(), x.tolist(), strict=True):
         if w > 1e-6:
             power[k : k + n] += w * data.profile_kw
-            records.append({"start_step": k, "start": grid.index[k].isoformat(), "weight": w})
+            records.append({"start_step": k, "start": grid.iso[k], "weight": w})
         if w > 0.5:
             running[k : k + n] = 1.0
     return AssetResult({"power_kw": power, "running": running}, net_kw=-power, records=records)

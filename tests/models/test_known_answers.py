@@ -141,6 +141,36 @@ def test_v2g_never_below_arrival_energy() -> None:
     assert charge.sum() == pytest.approx(5.0)
 
 
+def test_ev_session_records_by_hand() -> None:
+    # Session 0 (00:00–04:00) buys 10 kWh at the cheap first hour, sells them back at the dear
+    # second one and buys its 5 kWh later; session 1 (02:00–04:00) needs 8 kWh in the cheap
+    # hours at the end. Records are computed for all sessions at once: each must see only its
+    # own steps.
+    sess = [
+        {"arrival": "00:00", "departure": "04:00", "energy_kwh": 5.0},
+        {"arrival": "02:00", "departure": "04:00", "energy_kwh": 8.0, "max_power_kw": 4.0},
+    ]
+    s = solve(
+        park_dict(steps=4, load=20.0, price=[0.1, 1.0, 0.2, 0.2], assets=[ev(sess, v2g=True)])
+    )
+    r0, r1 = s.assets["ev"].records
+    assert [r0["first_step"], r0["end_step"], r1["first_step"], r1["end_step"]] == [0, 4, 2, 4]
+    assert r0["charge_kw"][:2] == pytest.approx([10.0, -10.0])
+    assert sum(r0["charge_kw"]) == pytest.approx(5.0)
+    assert r0["delivered_kwh"] == pytest.approx(5.0)
+    assert r0["min_stored_kwh"] == pytest.approx(0.0, abs=1e-9)  # after the sale
+    assert r0["max_power_kw"] == pytest.approx(10.0)
+    assert r1["charge_kw"] == pytest.approx([4.0, 4.0])
+    assert r1["delivered_kwh"] == pytest.approx(8.0)
+    assert r1["min_stored_kwh"] == pytest.approx(4.0)  # after its first hour
+    assert r1["max_power_kw"] == pytest.approx(4.0)
+    assert r0["unmet_kwh"] == r1["unmet_kwh"] == 0.0
+    total = np.zeros(4)
+    total[:4] += r0["charge_kw"]
+    total[2:] += r1["charge_kw"]
+    np.testing.assert_allclose(s.frame["ev.charge_kw"], total, atol=1e-9)
+
+
 def test_pv_curtailed_when_export_is_capped() -> None:
     pv = {"id": "pv", "type": "pv", "capacity_kwp": 100.0, "forecast_kw": [100.0]}
     d = park_dict(

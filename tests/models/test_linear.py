@@ -161,3 +161,36 @@ def test_pyomo_view_solves_to_the_same_optimum() -> None:
     for v, val in zip(pyomo_columns(pm.model, pm.lm), direct.x, strict=True):
         v.set_value(float(val), skip_validation=True)
     assert pyo.value(pm.model.objective) == pytest.approx(direct.objective, rel=1e-9)
+
+
+def test_append_stacks_models_block_diagonally() -> None:
+    def one(k: float) -> LinearModel:
+        lm = LinearModel("p")
+        x = lm.var(None, "x", 2, 0.0, k)
+        y = lm.var("bess", "y", 1, 0.0, 1.0, integer=True)
+        lm.rows(None, "r", "Q1", "test", Terms.of(x) + Terms.of(np.repeat(y, 2), k), 2, upper=k)
+        lm.cost(Terms.of(x, k), constant=k)
+        return lm
+
+    a, b = one(1.0), one(2.0)
+    vpp = LinearModel("vpp")
+    assert vpp.append(a, "park_0") == 0
+    assert vpp.append(b, "park_1") == 3
+    assert vpp.num_col == 6 and vpp.num_row == 4
+    assert [g.block for g in vpp.groups] == ["park_0", "park_0/bess", "park_1", "park_1/bess"]
+    assert [(f.block, f.start, f.stop) for f in vpp.families] == [
+        ("park_0", 0, 2),
+        ("park_1", 2, 4),
+    ]
+    start, index, value = vpp.csc()
+    dense = np.zeros((4, 6))
+    for j in range(6):
+        dense[index[start[j] : start[j + 1]], j] = value[start[j] : start[j + 1]]
+    block = np.zeros((4, 6))
+    block[:2, :3] = [[1, 0, 1], [0, 1, 1]]
+    block[2:, 3:] = [[1, 0, 2], [0, 1, 2]]
+    np.testing.assert_array_equal(dense, block)
+    np.testing.assert_array_equal(vpp.col_cost(), [1, 1, 0, 2, 2, 0])
+    assert vpp.offset == 3.0
+    np.testing.assert_array_equal(vpp.integer(), [0, 0, 1, 0, 0, 1])
+    np.testing.assert_array_equal(vpp.row_bounds()[1], [1, 1, 2, 2])
