@@ -1,10 +1,11 @@
-"""Solving: pyomo model → standard form → one HiGHS ``passModel`` call → typed result.
+"""Solving: standard-form arrays → one HiGHS ``passModel`` call → typed result.
 
-Why not an LP file or APPSI: on this machine (shared/reference/performance-notes.md) pyomo's
-``LinearStandardFormCompiler`` plus a single ``highspy.Highs.passModel`` hands the large park to
-HiGHS in ~0.09 s, against ~0.3 s through the APPSI persistent interface (which compiles each
-constraint separately and grows super-linearly with multi-park models); LP files are slower
-still. The matrices stay in memory; nothing is written to disk.
+Park and VPP models arrive as :class:`models.linear.LinearModel` (:func:`compile_linear`, ~2 ms
+on the large park); pyomo models (planner sizing) through pyomo's ``LinearStandardFormCompiler``
+(:func:`compile_model`). Why not an LP file or APPSI: on this machine
+(shared/reference/performance-notes.md) the APPSI persistent interface took ~0.3 s for the large
+park (it compiles each constraint separately and grows super-linearly with multi-park models)
+and LP files are slower still. The matrices stay in memory; nothing is written to disk.
 """
 
 from __future__ import annotations
@@ -222,7 +223,8 @@ def pass_model(h: highspy.Highs, lp: ArrayLp) -> None:
 
 @dataclass
 class CompiledModel:
-    """A model in standard form, with the map back to pyomo variables.
+    """A model in standard form; for a compiled pyomo model, with the map back to its variables
+    (``columns``, ``rows``; empty for a :class:`models.linear.LinearModel`).
 
     ``groups`` gives, per column, the top-level sub-block (an asset) that owns it, −1 for the
     model's own columns (grid flows, response levels); see :func:`column_groups`.
