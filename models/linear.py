@@ -11,12 +11,11 @@ inspection, for extension in pyomo, and for the monolithic multi-park comparison
 Every variable group and every family belongs to a *block*: an asset id, or ``None`` for the
 park's own (grid flows, response levels). Families keep their equation number in
 docs/model.md, so an infeasibility can be traced to the asset and the family
-(:func:`models.solve.diagnose_families`).
+(:func:`models.solve.diagnose_linear`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,25 +70,9 @@ class Terms:
             np.concatenate([p.coefs for p in parts]),
         )
 
-    def __neg__(self) -> Terms:
-        return Terms(self.index, self.cols, -self.coefs)
-
-    def __mul__(self, factor: float) -> Terms:
-        return Terms(self.index, self.cols, self.coefs * float(factor))
-
-    __rmul__ = __mul__
-
     def summed(self) -> Terms:
         """All elements added into element 0 (a total over steps, for a budget or a cost)."""
         return Terms(np.zeros_like(self.index), self.cols, self.coefs)
-
-    def at(self, index: np.ndarray) -> Terms:
-        """The elements renumbered: element ``i`` becomes ``index[i]``."""
-        return Terms(np.asarray(index, dtype=np.int64)[self.index], self.cols, self.coefs)
-
-    def dense(self, x: np.ndarray, size: int) -> np.ndarray:
-        """The expression's values for the solution vector ``x`` [units of the expression]."""
-        return np.bincount(self.index, weights=self.coefs * x[self.cols], minlength=size)
 
 
 @dataclass(frozen=True)
@@ -101,10 +84,6 @@ class VarGroup:
     start: int
     stop: int
     integer: bool
-
-    @property
-    def cols(self) -> np.ndarray:
-        return np.arange(self.start, self.stop)
 
 
 @dataclass(frozen=True)
@@ -409,8 +388,3 @@ def pyomo_columns(model: pyo.ConcreteModel, lm: LinearModel) -> list[Any]:
         var = owner.component(g.name)
         out.extend(var[i] for i in range(g.stop - g.start))
     return out
-
-
-def family_rows(lm: LinearModel) -> Mapping[tuple[str | None, str], Family]:
-    """The families by (block, key)."""
-    return {(f.block, f.key): f for f in lm.families}
