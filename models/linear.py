@@ -48,6 +48,11 @@ class Terms:
         idx = np.arange(n) if index is None else np.asarray(index, dtype=np.int64)
         scalar = np.ndim(coef) == 0
         coefs = np.full(n, float(coef)) if scalar else np.array(coef, dtype=float)  # type: ignore[arg-type]
+        # a misaligned coefficient or index vector would only surface later as a wrong matrix
+        if coefs.shape != (n,) or idx.shape != (n,):
+            raise ValueError(
+                f"{n} columns with {coefs.shape} coefficients and {idx.shape} element indices"
+            )
         return Terms(idx, cols, coefs)
 
     @staticmethod

@@ -43,6 +43,13 @@ def test_matrix_sums_duplicates_and_orders_columns() -> None:
     assert lm.values(np.array([1.0, 2.0, 3.0]), "a") == {"y": pytest.approx([3.0])}
 
 
+def test_misaligned_coefficients_are_refused() -> None:
+    with pytest.raises(ValueError, match="3 columns with \\(2,\\) coefficients"):
+        Terms.of(np.arange(3), [1.0, 2.0])
+    with pytest.raises(ValueError, match="\\(1,\\) element indices"):
+        Terms.of(np.arange(3), 1.0, index=np.zeros(1, dtype=int))
+
+
 def test_a_row_without_terms_is_refused() -> None:
     lm = LinearModel("t")
     x = lm.var(None, "x", 2)
